@@ -1,0 +1,234 @@
+#include "base/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+
+#include "base/interrupt.h"
+
+extern char** environ;
+
+namespace torn {
+
+std::string ExitStatus::describe() const {
+  switch (how) {
+    case How::kExited:
+      return "exit code " + std::to_string(code);
+    case How::kSignaled:
+      return "killed by signal " + std::to_string(signal) + " (" + ::strsignal(signal) + ")";
+    case How::kTimedOut:
+      return "timed out";
+    case How::kInterrupted:
+      return "interrupted";
+  }
+  return "?";
+}
+
+ExitStatus DecodeWaitStatus(int ws) {
+  ExitStatus e;
+  if (WIFEXITED(ws)) {
+    e.how = ExitStatus::How::kExited;
+    e.code = WEXITSTATUS(ws);
+  } else if (WIFSIGNALED(ws)) {
+    e.how = ExitStatus::How::kSignaled;
+    e.signal = WTERMSIG(ws);
+  } else {
+    e.how = ExitStatus::How::kSignaled;  // stopped/continued are not requested; treat as abnormal
+    e.signal = 0;
+  }
+  return e;
+}
+
+std::string FindProgram(std::string_view name) {
+  if (name.find('/') != std::string_view::npos) return std::string(name);
+  std::string path = ::getenv("PATH") ? ::getenv("PATH") : "";
+  path += ":/usr/sbin:/sbin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (!dir.empty()) {
+      std::string candidate = dir + "/" + std::string(name);
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+std::string QuoteArgv(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                   "0123456789-_./=:,+@%") == std::string::npos;
+    if (plain) {
+      out += a;
+      continue;
+    }
+    out += '\'';
+    for (char c : a) {
+      if (c == '\'') out += "'\\''";
+      else out += c;
+    }
+    out += '\'';
+  }
+  return out;
+}
+
+Result<Subprocess> Subprocess::Start(const SpawnOptions& options) {
+  if (options.argv.empty()) return Internal("spawn with an empty argv");
+  std::string program = FindProgram(options.argv[0]);
+  if (program.empty()) return Unavailable(options.argv[0] + ": not found on PATH");
+
+  int pipefd[2] = {-1, -1};
+  if (!options.inherit_output && ::pipe2(pipefd, O_CLOEXEC) != 0) return ErrnoError("pipe", errno);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (!options.inherit_output) {
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+  }
+  if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, options.cwd.c_str());
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<std::string> argv_store = options.argv;
+  std::vector<char*> argv;
+  for (auto& a : argv_store) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  // Environment: ours, with options.env added or replaced by name.
+  std::map<std::string, std::string> env_map;
+  for (char** e = environ; *e; ++e) {
+    std::string kv = *e;
+    env_map[kv.substr(0, kv.find('='))] = kv;
+  }
+  for (const auto& kv : options.env) env_map[kv.substr(0, kv.find('='))] = kv;
+  std::vector<std::string> env_store;
+  for (auto& [k, v] : env_map) env_store.push_back(v);
+  std::vector<char*> envp;
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  Subprocess p;
+  p.options_ = options;
+  int rc = ::posix_spawn(&p.pid_, program.c_str(), &fa, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (pipefd[1] >= 0) ::close(pipefd[1]);
+  if (rc != 0) {
+    if (pipefd[0] >= 0) ::close(pipefd[0]);
+    p.pid_ = -1;
+    return ErrnoError("spawn " + program, rc);
+  }
+  p.out_fd_ = pipefd[0];
+  p.start_ = std::chrono::steady_clock::now();
+  return p;
+}
+
+Subprocess::Subprocess(Subprocess&& o) noexcept
+    : options_(std::move(o.options_)), pid_(o.pid_), out_fd_(o.out_fd_), start_(o.start_) {
+  o.pid_ = -1;
+  o.out_fd_ = -1;
+}
+
+Subprocess::~Subprocess() {
+  if (pid_ > 0) {
+    Kill();
+    int ws;
+    while (::waitpid(pid_, &ws, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (out_fd_ >= 0) ::close(out_fd_);
+}
+
+void Subprocess::Kill() {
+  if (pid_ > 0) ::kill(-pid_, SIGKILL);
+}
+
+RunResult Subprocess::Wait() {
+  RunResult r;
+  using clock = std::chrono::steady_clock;
+  bool timed_out = false, interrupted = false;
+  char buf[65536];
+  // Pump the output until the child closes it (or we give up on it), then reap.
+  while (out_fd_ >= 0) {
+    int wait_ms = 200;
+    if (options_.timeout.count() > 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          start_ + options_.timeout - clock::now());
+      if (left.count() <= 0) {
+        timed_out = true;
+        break;
+      }
+      wait_ms = static_cast<int>(std::min<long>(left.count(), 200));
+    }
+    if (Interrupted()) {
+      interrupted = true;
+      break;
+    }
+    struct pollfd pfd = {out_fd_, POLLIN, 0};
+    int n = ::poll(&pfd, 1, wait_ms);
+    if (n <= 0) continue;
+    ssize_t got = ::read(out_fd_, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      ::close(out_fd_);
+      out_fd_ = -1;
+      break;
+    }
+    std::string_view chunk(buf, static_cast<size_t>(got));
+    if (options_.on_output) options_.on_output(chunk);
+    r.output.append(chunk);
+    if (r.output.size() > options_.capture_limit * 2)
+      r.output.erase(0, r.output.size() - options_.capture_limit);
+  }
+  // The output is closed; the child may still run (it closed its stdout, or we stopped listening).
+  int ws = 0;
+  for (;;) {
+    if (!timed_out && !interrupted) {
+      if (options_.timeout.count() > 0 && clock::now() >= start_ + options_.timeout) timed_out = true;
+      if (Interrupted()) interrupted = true;
+    }
+    if (timed_out || interrupted) Kill();
+    pid_t w = ::waitpid(pid_, &ws, (timed_out || interrupted) ? 0 : WNOHANG);
+    if (w == pid_) break;
+    if (w < 0 && errno != EINTR) break;
+    if (w == 0) ::usleep(20000);
+  }
+  // Kill what the child left behind in its group (daemons it spawned).
+  ::kill(-pid_, SIGKILL);
+  pid_ = -1;
+  if (r.output.size() > options_.capture_limit)
+    r.output.erase(0, r.output.size() - options_.capture_limit);
+  r.seconds = std::chrono::duration<double>(clock::now() - start_).count();
+  if (timed_out) r.status.how = ExitStatus::How::kTimedOut;
+  else if (interrupted) r.status.how = ExitStatus::How::kInterrupted;
+  else r.status = DecodeWaitStatus(ws);
+  return r;
+}
+
+Result<RunResult> RunChild(const SpawnOptions& options) {
+  TORN_ASSIGN_OR_RETURN(Subprocess p, Subprocess::Start(options));
+  return p.Wait();
+}
+
+}  // namespace torn

@@ -1,0 +1,40 @@
+#include "cli/command.h"
+
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+namespace torn::cli {
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> kCommands = {
+      {"info", "summarize a trace: entries, flags, marks", RunInfo},
+      {"replay", "apply a trace in order onto a zeroed image, through a mark or an entry", RunReplay},
+      {"import", "turn a bare dm-log-writes log into a trace directory", RunImport},
+  };
+  return kCommands;
+}
+
+int ReportError(const Status& status) {
+  fmt::print(stderr, "torn: {}\n", status.message());
+  return status.code() == Code::kInterrupted ? kExitInterrupted : kExitBadInput;
+}
+
+int ParseArgs(CLI::App& app, std::vector<std::string> args) {
+  std::reverse(args.begin(), args.end());  // CLI11 takes the vector form reversed
+  try {
+    app.parse(args);
+  } catch (const CLI::CallForHelp& e) {
+    fmt::print("{}", app.help());
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "torn {}: {}\n(torn {} --help for usage)\n", app.get_name().substr(5),
+               e.what(), app.get_name().substr(5));
+    return kExitBadInput;
+  }
+  return -1;
+}
+
+bool StderrIsTty() { return ::isatty(2) == 1; }
+
+}  // namespace torn::cli

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what torn needs to build, test and record, from Debian's archive only. Idempotent: it does
+# nothing when every package is already there. Needs root (or sudo).
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
+  # libraries
+  libfmt-dev libsqlite3-dev sqlite3 libboost-graph-dev libgtest-dev libzstd-dev libcli11-dev
+  nlohmann-json3-dev libdevmapper-dev libext2fs-dev libxxhash-dev libssl-dev
+  # tools torn runs
+  zstd e2fsprogs util-linux dmsetup kmod cpio busybox-static qemu-system-x86
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "torn: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,35 @@
+// Expectations: the manifests a recorder saved at marks (DESIGN.md), one JSON file per trace:
+//   {"MARK": {"files": [{"path": "p/one", "size": 6, "md5": "..."}], "dirs": ["p", "p/q"]}}
+// Paths are relative to the file system's root, without a leading slash.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+
+namespace torn::trace {
+
+struct FileExpectation {
+  std::string path;
+  uint64_t size = 0;
+  std::string md5;  // lowercase hex
+  bool operator==(const FileExpectation&) const = default;
+};
+
+struct Manifest {
+  std::vector<FileExpectation> files;
+  std::vector<std::string> dirs;
+};
+
+using Expectations = std::map<std::string, Manifest>;  // by mark name
+
+Result<Expectations> ParseExpectations(const nlohmann::json& j, const std::string& name);
+Result<Expectations> ReadExpectations(const std::string& path);
+nlohmann::json ExpectationsToJson(const Expectations& e);
+
+}  // namespace torn::trace
