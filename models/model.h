@@ -1,0 +1,110 @@
+// Models: which crash states a trace allows. A model turns a Log into segments of crash states, counts
+// them without listing them, and enumerates them within a budget. This header is the contract between
+// models/ (which implements it), replayer/ (which materializes states) and checker/ (which judges them).
+//
+// Vocabulary
+//   content entry  an entry that changes the device: a write with data, or a discard.
+//   barrier        for `fua-barrier`: a flush entry or a FUA write; for `epoch`: a flush entry.
+//   segment        the content entries between one barrier and the next; a crash inside a segment keeps
+//                  everything up to and including the barrier, and any subset of the segment's entries.
+//   crash point    the last entry logged before the power cut.
+//
+// A CrashState is the durable set of entries: all content entries before `base_end`, plus those in
+// [base_end, crash_point] that are not in `dropped`. Durable entries are applied in log order (a later
+// write to the same sector wins). For the torn-sector model, `torn` lists entries that landed only in
+// part, with the sectors that did.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/multiprecision/cpp_int.hpp>
+
+#include "base/status.h"
+#include "trace/log.h"
+
+namespace torn::models {
+
+using BigCount = boost::multiprecision::cpp_int;  // 2^n for a segment of n writes overflows quickly
+
+enum class ModelKind { kPrefix, kEpoch, kFuaBarrier, kTornSector };
+inline constexpr ModelKind kDefaultModel = ModelKind::kFuaBarrier;
+// "prefix", "epoch", "fua-barrier", "torn-sector"; an error lists the names.
+Result<ModelKind> ParseModel(std::string_view name);
+std::string_view ModelName(ModelKind kind);
+
+// Which crash points to keep (torn check --points): every entry, or only flush entries, FUA writes or
+// marks. `prefix --points fua` is what xfstests' generic/482 checks.
+enum class CrashPoints { kAll, kFlush, kFua, kMark };
+Result<CrashPoints> ParseCrashPoints(std::string_view name);
+
+struct TornWrite {
+  size_t entry = 0;
+  std::vector<uint32_t> sectors;  // logical sectors of the entry (0-based within it) that landed
+};
+
+struct CrashState {
+  uint64_t id = 0;          // position in the enumeration: deterministic for (trace, model, options)
+  size_t segment = 0;
+  size_t crash_point = 0;
+  size_t base_end = 0;      // content entries [0, base_end) are durable
+  std::vector<size_t> dropped;  // content entries in [base_end, crash_point] that are not durable
+  std::vector<TornWrite> torn;  // torn-sector model only
+  uint64_t digest = 0;      // content digest of the state's image when the enumerator computed it
+
+  bool durable(size_t entry) const;  // whole-entry durability (a torn entry counts as not durable)
+};
+
+struct Segment {
+  size_t index = 0;
+  size_t barrier = 0;      // the entry every state of the segment keeps (last one before the window)
+  size_t first = 0, last = 0;  // the window of entries after the barrier, inclusive
+  uint64_t content_entries = 0;
+  BigCount possible = 0;   // states the model allows here, exact
+  uint64_t generated = 0;  // states the enumeration will produce here within the budget
+  std::string strategy;    // "exhaustive", or the bounded strategy's name with its parameters
+};
+
+struct Coverage {
+  BigCount possible = 0;   // exact, summed over segments
+  uint64_t generated = 0;
+  std::string strategy;    // overall description, e.g. "exhaustive" or "bounded: k=1 + 1000 random (seed 7)"
+  uint64_t seed = 0;
+};
+
+struct SpaceOptions {
+  ModelKind model = kDefaultModel;
+  CrashPoints points = CrashPoints::kAll;
+  std::optional<size_t> from_entry;  // only crash points after this entry (--from-mark)
+  uint64_t max_states = 100000;      // budget for generated states over the whole trace
+  uint64_t seed = 1;
+};
+
+// The state space of one trace under one model. Cheap to build (one pass over the entries); counting
+// needs no enumeration. Enumeration visits states in an order where consecutive states differ by few
+// entries, so a materializer can move from one to the next incrementally.
+class StateSpace {
+ public:
+  static Result<StateSpace> Build(const trace::Log& log, const SpaceOptions& options);
+
+  const std::vector<Segment>& segments() const;
+  Coverage coverage() const;
+  // Visits every generated state in order; stops early and returns the visitor's error if any.
+  Status ForEach(const std::function<Status(const CrashState&)>& visit) const;
+
+  ~StateSpace();
+  StateSpace(StateSpace&&) noexcept;
+  StateSpace& operator=(StateSpace&&) noexcept;
+
+ private:
+  StateSpace();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace torn::models
