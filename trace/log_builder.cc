@@ -19,8 +19,10 @@ LogBuilder& LogBuilder::Raw(uint64_t sector, uint64_t nr_sectors, uint64_t flags
   PutLe64(header.data() + kEntryNrSectors, nr_sectors);
   PutLe64(header.data() + kEntryFlags, flags);
   PutLe64(header.data() + kEntryDataLen, data_len);
-  std::memcpy(header.data() + kEntryMarkName, name.data(),
-              std::min<size_t>(name.size(), sectorsize_ - kEntryMarkName));
+  if (!name.empty()) {
+    std::memcpy(header.data() + kEntryMarkName, name.data(),
+                std::min<size_t>(name.size(), sectorsize_ - kEntryMarkName));
+  }
   body_.insert(body_.end(), header.begin(), header.end());
   body_.insert(body_.end(), data.begin(), data.end());
   ++count_;
