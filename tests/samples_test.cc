@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/loop_device.h"
 #include "base/subprocess.h"
 #include "base/temp_file.h"
 #include "tests/test_util.h"
@@ -85,6 +86,26 @@ TEST_P(Samples, RawAndCompressedLogsAgreeAndImportRoundTrips) {
   // Importing twice into the same directory is refused.
   auto again = RunTorn({"import", raw, "--out", trace_dir});
   EXPECT_EQ(again.status.code, 2);
+}
+
+TEST_P(Samples, LogOnABlockDeviceReadsLikeTheFile) {
+  // A log device is often read in place: attach the raw log to a loop device and read it from there.
+  auto dir = TempDir::Create("torn-e2e-");
+  ASSERT_TRUE(dir.ok());
+  std::string raw = dir->path() + "/raw.log";
+  ASSERT_TRUE(RunChild({.argv = {"zstd", "-q", "-d", SampleLog(GetParam()), "-o", raw}})->status.success());
+  auto loop = LoopDevice::Attach(raw, {.read_only = true});
+  ASSERT_TRUE(loop.ok()) << loop.status().message();
+  auto a = RunTorn({"info", raw, "--json"});
+  auto b = RunTorn({"info", loop->path(), "--json"});
+  ASSERT_TRUE(b.status.success()) << b.output;
+  auto ja = nlohmann::json::parse(a.output), jb = nlohmann::json::parse(b.output);
+  ja.erase("trace"), jb.erase("trace");
+  EXPECT_EQ(ja, jb);
+  std::string img = dir->path() + "/img";
+  auto r = RunTorn({"replay", loop->path(), "--out", img});
+  ASSERT_TRUE(r.status.success()) << r.output;
+  EXPECT_EQ(Md5OfFile(img), SampleFacts(GetParam())["device_md5_at_end"]);
 }
 
 INSTANTIATE_TEST_SUITE_P(RealKernel, Samples, ::testing::ValuesIn(SampleNames()));
