@@ -26,6 +26,7 @@ int RunImport(std::vector<std::string> args) {
   app.add_option("--expect", expect, "manifest file (JSON, by mark) to store as the expectations");
   app.add_option("--device-size", device_size, "size of the logged device in bytes, if known");
   app.add_flag("--overwrite", overwrite, "replace a trace already in DIR");
+  app.footer("\nExample:\n  torn import /dev/vdb --out traces/my-run --expect manifests.json");
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
 
   auto log = trace::Log::Open(log_path, {.device_bytes = device_size});

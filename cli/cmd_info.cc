@@ -20,6 +20,8 @@ int RunInfo(std::vector<std::string> args) {
   app.add_flag("--json", json, "print JSON (fields: entries, sectorsize, entries_with_flag, "
                                "data_writes, marks, ...)");
   app.add_flag("--list", list, "also list every entry: index, sector, sectors, flags, mark name");
+  app.footer("\nExamples:\n  torn info tests/samples/ext4-4k/log.img.zst\n"
+             "  torn info TRACE --json | jq .marks     # mark names with their entry indices");
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
 
   auto log = trace::Log::Open(trace);

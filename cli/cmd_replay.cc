@@ -26,6 +26,8 @@ int RunReplay(std::vector<std::string> args) {
   m->excludes(e);
   app.add_option("--device-size", device_size, "image size in bytes (default: see above)");
   app.add_flag("--force", force, "allow a block device that is not a loop device, or a busy one");
+  app.footer("\nExamples:\n  torn replay TRACE --out /tmp/step2.img --to-mark step-2 && e2fsck -fn /tmp/step2.img\n"
+             "  torn replay TRACE --out /dev/loop3 --to-entry 41      # onto a loop device you own");
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
 
   trace::OpenOptions open;
