@@ -34,6 +34,9 @@ bool KvmUsable() {
 std::vector<std::string> QemuArgv(const GuestSpec& spec, Accel accel, const std::string& initrd,
                                   const std::string& report) {
   std::vector<std::string> a = {"qemu-system-x86_64", "-accel", accel == Accel::kKvm ? "kvm" : "tcg",
+                                // TCG's default CPU model (qemu64) lacks what glibc and the kernel
+                                // use for fast paths: with "max", mke2fs runs 10x faster in the guest.
+                                "-cpu", accel == Accel::kKvm ? "kvm64" : "max",
                                 "-m", std::to_string(spec.memory_mib), "-smp", "1",
                                 "-nodefaults", "-no-user-config", "-display", "none",
                                 "-monitor", "none", "-nic", "none", "-no-reboot"};
