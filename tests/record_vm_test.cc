@@ -10,6 +10,7 @@
 #include "base/file_io.h"
 #include "base/subprocess.h"
 #include "base/temp_file.h"
+#include "lab/kernel.h"
 #include "tests/test_util.h"
 
 namespace torn::testing {
@@ -152,13 +153,19 @@ TEST_F(RecordVm, RecordsATraceThatReplaysToTheLastManifest) {
   EXPECT_TRUE(clean->status.success()) << clean->output;
 }
 
-TEST_F(RecordVm, FourKSectors) {
+// Also boots the kernel named with --kernel (the cached Debian bzImage: its modules are found beside
+// it, its uncompressed image extracted once).
+TEST_F(RecordVm, FourKSectorsWithAGivenKernel) {
+  auto kernel = lab::DebianKernel(nullptr);
+  ASSERT_TRUE(kernel.ok()) << kernel.status().message();
   std::string out = dir_.path() + "/trace4k";
   RecordRun run = Record({"--workload", Write("w.sh", "echo x > $MNT/x; manifest one\n"), "--out", out,
-                    "--size", "32M", "--sector", "4096"});
+                          "--size", "32M", "--sector", "4096", "--kernel", kernel->vmlinuz});
   ASSERT_TRUE(run.result.status.success()) << run.result.output;
   auto j = nlohmann::json::parse(RunTorn({"info", out, "--json"}).output);
   EXPECT_EQ(j["sectorsize"], 4096);
+  auto desc = nlohmann::json::parse(*ReadFileToString(out + "/trace.json"));
+  EXPECT_EQ(desc["source"]["kernel"], "user kernel " + kernel->vmlinuz);
 }
 
 TEST_F(RecordVm, FailingWorkload) {
