@@ -11,6 +11,8 @@ const std::vector<Command>& Commands() {
       {"info", "summarize a trace: entries, flags, marks", RunInfo},
       {"replay", "apply a trace in order onto a zeroed image, through a mark or an entry", RunReplay},
       {"import", "turn a bare dm-log-writes log into a trace directory", RunImport},
+      {"record", "record a workload's block I/O (lab VM or device-mapper host)", RunRecord},
+      {"mark", "insert a mark into the log being recorded (record --host)", RunMark},
   };
   return kCommands;
 }

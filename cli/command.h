@@ -40,5 +40,7 @@ bool StderrIsTty();
 int RunInfo(std::vector<std::string> args);
 int RunReplay(std::vector<std::string> args);
 int RunImport(std::vector<std::string> args);
+int RunRecord(std::vector<std::string> args);
+int RunMark(std::vector<std::string> args);
 
 }  // namespace torn::cli

@@ -11,6 +11,8 @@ PACKAGES=(
   nlohmann-json3-dev libdevmapper-dev libext2fs-dev libxxhash-dev libssl-dev
   # tools torn runs
   zstd e2fsprogs util-linux dmsetup kmod cpio busybox-static qemu-system-x86
+  # the lab VM: unpacking the kernel package, extracting its uncompressed image
+  xz-utils dpkg apt
 )
 
 missing=()

@@ -1,0 +1,29 @@
+// A file system mounted by torn, unmounted by the destructor (lazily if it is busy, so an unwinding
+// stack never leaves a mount behind). Mount points are directories the caller owns (a TempDir).
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+
+namespace torn {
+
+class Mount {
+ public:
+  Mount() = default;
+  Mount(Mount&& o) noexcept : target_(std::move(o.target_)) { o.target_.clear(); }
+  Mount& operator=(Mount&& o) noexcept;
+  ~Mount();
+
+  // mount(2): source on target with type fstype and the comma-separated options `data`.
+  static Result<Mount> Create(const std::string& source, const std::string& target,
+                              const std::string& fstype, const std::string& data = "",
+                              bool read_only = false);
+  const std::string& target() const { return target_; }
+  Status Unmount();
+
+ private:
+  std::string target_;
+};
+
+}  // namespace torn

@@ -1,0 +1,87 @@
+#include "recorder/guest_report.h"
+
+#include <charconv>
+#include <set>
+
+namespace torn::recorder {
+namespace {
+
+// Splits off the first space-separated word of `s`.
+std::string_view Word(std::string_view& s) {
+  size_t sp = s.find(' ');
+  std::string_view w = s.substr(0, sp);
+  s = sp == std::string_view::npos ? std::string_view() : s.substr(sp + 1);
+  return w;
+}
+
+std::optional<uint64_t> Number(std::string_view s) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+std::optional<std::string> RelativePath(std::string_view p) {
+  if (p == ".") return std::string(".");
+  if (!p.starts_with("./") || p.size() == 2) return std::nullopt;
+  return std::string(p.substr(2));
+}
+
+bool IsMd5(std::string_view s) {
+  return s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+}  // namespace
+
+Result<GuestReport> ParseGuestReport(std::string_view text) {
+  GuestReport r;
+  std::set<std::string> open, closed;
+  size_t line_no = 0;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    ++line_no;
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    auto bad = [&](const std::string& why) {
+      return BadInput("guest report line " + std::to_string(line_no) + ": " + why + ": " + std::string(line));
+    };
+    std::string_view rest = line;
+    std::string_view tag = Word(rest);
+    if (tag == "TORN-MARK") {
+      if (rest.empty()) return bad("mark without a name");
+      r.marks.emplace_back(rest);
+    } else if (tag == "TORN-WORKLOAD-EXIT") {
+      auto n = Number(rest);
+      if (!n) return bad("bad status");
+      r.workload_exit = static_cast<int>(*n);
+    } else if (tag == "TORN-MANIFEST-END") {
+      std::string name(rest);
+      if (!open.erase(name)) return bad("end of a manifest that never started");
+      closed.insert(name);
+    } else if (tag == "TORN-MANIFEST") {
+      std::string name(Word(rest));
+      if (closed.count(name)) return bad("manifest " + name + " sent twice");
+      open.insert(name);
+      trace::Manifest& m = r.manifests[name];
+      std::string_view kind = Word(rest);
+      if (kind == "D") {
+        auto p = RelativePath(rest);
+        if (!p) return bad("bad directory path");
+        m.dirs.push_back(*p);
+      } else if (kind == "F") {
+        auto size = Number(Word(rest));
+        std::string_view md5 = Word(rest);
+        auto p = RelativePath(rest);
+        if (!size || !IsMd5(md5) || !p || *p == ".") return bad("bad file line");
+        m.files.push_back({*p, *size, std::string(md5)});
+      } else {
+        return bad("unknown manifest entry");
+      }
+    }
+  }
+  if (!open.empty()) return BadInput("guest report: manifest " + *open.begin() + " has no end (cut short)");
+  return r;
+}
+
+}  // namespace torn::recorder
