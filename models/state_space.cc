@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "base/interrupt.h"
+#include "models/content_tracker.h"
 #include "models/model.h"
 #include "models/plan.h"
 #include "models/walker.h"
@@ -76,12 +77,28 @@ void DescribeState(const SegmentPlan& sp, const Walker& w, CrashState& st) {
 Status StateSpace::ForEach(const std::function<Status(const CrashState&)>& visit) const {
   CrashState st;
   uint64_t id = 0;
+  const bool digests = impl_->options.digests;
+  ContentTracker content(*impl_->log);
+  std::vector<uint32_t> write_of_unit;
   for (const SegmentPlan& sp : impl_->plan.segments) {
+    if (digests) {
+      TORN_RETURN_IF_ERROR(content.Enter(sp.info.base_end, sp.info.last, /*keep_data=*/false));
+      write_of_unit.resize(sp.units.size());
+      for (size_t u = 0; u < sp.units.size(); ++u) write_of_unit[u] = *content.WriteOf(sp.units[u].entry);
+    }
     Walker w(sp, impl_->options.seed + sp.info.index);
     while (w.Next()) {
       if ((id & 1023) == 0) TORN_RETURN_IF_ERROR(CheckInterrupted());
       st.id = id++;
       DescribeState(sp, w, st);
+      if (digests) {
+        for (uint32_t u : w.toggled()) {
+          const Unit& unit = sp.units[u];
+          content.Set(write_of_unit[u], unit.offset, unit.offset + unit.count, w.bits()[u]);
+        }
+        content.Commit();
+        st.digest = content.digest();
+      }
       TORN_RETURN_IF_ERROR(visit(st));
     }
   }
