@@ -13,6 +13,7 @@ const std::vector<Command>& Commands() {
       {"import", "turn a bare dm-log-writes log into a trace directory", RunImport},
       {"record", "record a workload's block I/O (lab VM or device-mapper host)", RunRecord},
       {"mark", "insert a mark into the log being recorded (record --host)", RunMark},
+      {"states", "count the crash states a model allows, per segment and in total", RunStates},
   };
   return kCommands;
 }

@@ -42,5 +42,6 @@ int RunReplay(std::vector<std::string> args);
 int RunImport(std::vector<std::string> args);
 int RunRecord(std::vector<std::string> args);
 int RunMark(std::vector<std::string> args);
+int RunStates(std::vector<std::string> args);
 
 }  // namespace torn::cli

@@ -36,20 +36,32 @@ Status ZeroRange(const Target& t, uint64_t offset, uint64_t len) {
   return Status::Ok();
 }
 
-Status ApplyEntry(const trace::Log& log, size_t i, const Target& t, std::vector<std::byte>& scratch) {
+Status ApplyEntryPart(const trace::Log& log, size_t i, const Target& t, uint64_t first, uint64_t count,
+                      std::span<const std::byte> data) {
   const trace::Entry& e = log.entry(i);
-  if (!e.changes_content()) return Status::Ok();
-  uint64_t offset = log.entry_byte_offset(i), len = log.entry_bytes(i);
+  if (!e.changes_content() || count == 0) return Status::Ok();
+  if (first + count > e.nr_sectors) return Internal("entry " + std::to_string(i) + ": part past its end");
+  uint64_t offset = log.entry_byte_offset(i) + first * log.sectorsize(), len = count * log.sectorsize();
   if (t.bytes && offset + len > t.bytes) {
     return BadInput(log.name() + ": entry " + std::to_string(i) + ": sectors " +
                     std::to_string(e.sector) + ".." + std::to_string(e.sector + e.nr_sectors) +
                     " run past the end of the target (" + std::to_string(t.bytes) + " bytes)");
   }
   if (e.discard()) return ZeroRange(t, offset, len);
-  scratch.resize(len);
-  TORN_RETURN_IF_ERROR(log.ReadData(i, scratch));
-  Status st = PwriteFull(t.fd, scratch, offset);
+  if (data.size() != len) return Internal("entry " + std::to_string(i) + ": part of the wrong size");
+  Status st = PwriteFull(t.fd, data, offset);
   return st.with_context("entry " + std::to_string(i));
+}
+
+Status ApplyEntry(const trace::Log& log, size_t i, const Target& t, std::vector<std::byte>& scratch) {
+  const trace::Entry& e = log.entry(i);
+  if (!e.changes_content()) return Status::Ok();
+  if (e.has_data()) {
+    scratch.resize(log.entry_bytes(i));
+    TORN_RETURN_IF_ERROR(log.ReadData(i, scratch));
+  }
+  return ApplyEntryPart(log, i, t, 0, e.nr_sectors, e.has_data() ? std::span<const std::byte>(scratch)
+                                                                  : std::span<const std::byte>());
 }
 
 std::optional<uint64_t> Ext4Bytes(int fd) {

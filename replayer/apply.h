@@ -27,6 +27,12 @@ Status ZeroRange(const Target& t, uint64_t offset, uint64_t len);
 // Applies entry i of the log to the target. `scratch` is reused between calls to avoid allocations.
 Status ApplyEntry(const trace::Log& log, size_t i, const Target& t, std::vector<std::byte>& scratch);
 
+// Applies sectors [first, first + count) of entry i (in the log's sector units, 0-based within the
+// entry): a torn write, or part of a write that the crash-state materializer puts back. `data` holds
+// those sectors' bytes as ReadData gives them; it is ignored for a discard, which zeroes the range.
+Status ApplyEntryPart(const trace::Log& log, size_t i, const Target& t, uint64_t first, uint64_t count,
+                      std::span<const std::byte> data);
+
 // The size of the ext4 file system whose super block is on the target, if there is one.
 std::optional<uint64_t> Ext4Bytes(int fd);
 
