@@ -8,6 +8,9 @@
 //   segment        the content entries between one barrier and the next; a crash inside a segment keeps
 //                  everything up to and including the barrier, and any subset of the segment's entries.
 //   crash point    the last entry logged before the power cut.
+//   state          a durable set of entries (the image follows from it). Several crash points may leave
+//                  the same durable set; it is one state, listed once, reachable at every crash point in
+//                  [first_crash_point, crash_point] (docs/models.md, "Counting").
 //
 // A CrashState is the durable set of entries: all content entries before `base_end`, plus those in
 // [base_end, crash_point] that are not in `dropped`. Durable entries are applied in log order (a later
@@ -33,6 +36,9 @@ namespace torn::models {
 
 using BigCount = boost::multiprecision::cpp_int;  // 2^n for a segment of n writes overflows quickly
 
+// Segment::barrier of the first segment when no barrier precedes it (the window starts at entry 0).
+inline constexpr size_t kNoEntry = static_cast<size_t>(-1);
+
 enum class ModelKind { kPrefix, kEpoch, kFuaBarrier, kTornSector };
 inline constexpr ModelKind kDefaultModel = ModelKind::kFuaBarrier;
 // "prefix", "epoch", "fua-barrier", "torn-sector"; an error lists the names.
@@ -52,7 +58,8 @@ struct TornWrite {
 struct CrashState {
   uint64_t id = 0;          // position in the enumeration: deterministic for (trace, model, options)
   size_t segment = 0;
-  size_t crash_point = 0;
+  size_t crash_point = 0;        // the latest crash point (of those selected) that leaves this state
+  size_t first_crash_point = 0;  // the earliest one; the state is reachable at every point in between
   size_t base_end = 0;      // content entries [0, base_end) are durable
   std::vector<size_t> dropped;  // content entries in [base_end, crash_point] that are not durable
   std::vector<TornWrite> torn;  // torn-sector model only
@@ -61,11 +68,18 @@ struct CrashState {
   bool durable(size_t entry) const;  // whole-entry durability (a torn entry counts as not durable)
 };
 
+// Whether `state` leaves exactly the content of the log replayed through `entry` (a mark, say): the
+// state is reachable at `entry` and drops nothing at or before it.
+bool IsPrefixThrough(const CrashState& state, size_t entry);
+
 struct Segment {
   size_t index = 0;
   size_t barrier = 0;      // the entry every state of the segment keeps (last one before the window)
-  size_t first = 0, last = 0;  // the window of entries after the barrier, inclusive
-  uint64_t content_entries = 0;
+  size_t first = 0, last = 0;  // the window of entries after the barrier, inclusive; `last` is the
+                               // segment's latest selected crash point
+  size_t base_end = 0;         // barrier + 1 (0 for the first segment without a barrier)
+  uint64_t content_entries = 0;  // content entries in the window
+  uint64_t units = 0;            // what may be durable or not: writes, or sectors for torn-sector
   BigCount possible = 0;   // states the model allows here, exact
   uint64_t generated = 0;  // states the enumeration will produce here within the budget
   std::string strategy;    // "exhaustive", or the bounded strategy's name with its parameters
@@ -81,9 +95,11 @@ struct Coverage {
 struct SpaceOptions {
   ModelKind model = kDefaultModel;
   CrashPoints points = CrashPoints::kAll;
-  std::optional<size_t> from_entry;  // only crash points after this entry (--from-mark)
+  // Only crash points at or after this entry: the power cut came after it was logged (--from-mark).
+  std::optional<size_t> from_entry;
   uint64_t max_states = 100000;      // budget for generated states over the whole trace
   uint64_t seed = 1;
+  bool digests = true;               // ForEach fills CrashState::digest (reads the log's data once)
 };
 
 // The state space of one trace under one model. Cheap to build (one pass over the entries); counting

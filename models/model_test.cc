@@ -1,0 +1,325 @@
+// The models on small synthetic logs: states listed by hand, in enumeration order; and, on random
+// small logs, the generated states against a brute force written straight from each model's rule.
+#include "models/model.h"
+
+#include <random>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "trace/log_builder.h"
+
+namespace torn::models {
+namespace {
+
+using trace::kFlagFua;
+using trace::kFlagFlush;
+using trace::kFlagMetadata;
+
+trace::Log Open(const trace::LogBuilder& b) {
+  auto log = trace::Log::FromBytes(b.Build(), "synthetic");
+  EXPECT_TRUE(log.ok()) << log.status().message();
+  return std::move(log).value();
+}
+
+// A state as the set of durable (entry, sector) pairs of its content entries.
+using Durable = std::set<std::pair<size_t, uint32_t>>;
+
+Durable DurableOf(const trace::Log& log, const CrashState& st) {
+  Durable d;
+  for (size_t i = 0; i < log.size(); ++i) {
+    const trace::Entry& e = log.entry(i);
+    if (!e.changes_content()) continue;
+    if (st.durable(i)) {
+      for (uint32_t s = 0; s < e.nr_sectors; ++s) d.emplace(i, s);
+      continue;
+    }
+    for (const TornWrite& t : st.torn)
+      if (t.entry == i)
+        for (uint32_t s : t.sectors) d.emplace(i, s);
+  }
+  return d;
+}
+
+// "a,b" naming durable whole entries by letter (entry index -> letter via `names`), torn ones as
+// "a[0]".
+std::string Describe(const trace::Log& log, const CrashState& st, const std::string& names) {
+  std::string out;
+  for (size_t i = 0; i < log.size(); ++i) {
+    if (!log.entry(i).changes_content()) continue;
+    std::string part;
+    if (st.durable(i)) part = std::string(1, names[i]);
+    for (const TornWrite& t : st.torn)
+      if (t.entry == i)
+        for (uint32_t s : t.sectors) part += (part.empty() ? "" : ",") + std::string(1, names[i]) +
+                                             "[" + std::to_string(s) + "]";
+    if (!part.empty()) out += (out.empty() ? "" : ",") + part;
+  }
+  return "{" + out + "}";
+}
+
+std::vector<std::string> States(const trace::Log& log, SpaceOptions o, const std::string& names) {
+  auto space = StateSpace::Build(log, o);
+  EXPECT_TRUE(space.ok()) << space.status().message();
+  std::vector<std::string> out;
+  EXPECT_TRUE(space->ForEach([&](const CrashState& st) {
+                      out.push_back(Describe(log, st, names));
+                      return Status::Ok();
+                    }).ok());
+  EXPECT_EQ(space->coverage().generated, out.size());
+  EXPECT_EQ(space->coverage().possible, out.size());
+  return out;
+}
+
+// entries: a b FLUSH c d(FUA) e MARK f
+trace::LogBuilder SmallLog() {
+  trace::LogBuilder b(512);
+  b.Write(0, 1, 0xa0).Write(1, 1, 0xb0).Flush().Write(2, 1, 0xc0).Write(3, 1, 0xd0, kFlagFua);
+  b.Write(4, 1, 0xe0).Mark("m").Write(5, 1, 0xf0);
+  return b;
+}
+const std::string kNames = "ab-cde-f";
+
+TEST(ModelsSynthetic, FuaBarrierStatesByHand) {
+  trace::Log log = Open(SmallLog());
+  // Window before the flush: any subset of {a,b} (Gray order). After the flush: {a,b} is the previous
+  // segment's, so only +c. After the FUA write d: any subset of {e,f}.
+  EXPECT_EQ(States(log, {.model = ModelKind::kFuaBarrier}, kNames),
+            (std::vector<std::string>{"{}", "{a}", "{a,b}", "{b}", "{a,b,c}", "{a,b,c,d}",
+                                      "{a,b,c,d,e}", "{a,b,c,d,e,f}", "{a,b,c,d,f}"}));
+}
+
+TEST(ModelsSynthetic, PrefixStatesByHand) {
+  trace::Log log = Open(SmallLog());
+  EXPECT_EQ(States(log, {.model = ModelKind::kPrefix}, kNames),
+            (std::vector<std::string>{"{a}", "{a,b}", "{a,b,c}", "{a,b,c,d}", "{a,b,c,d,e}",
+                                      "{a,b,c,d,e,f}"}));
+}
+
+TEST(ModelsSynthetic, EpochStatesByHand) {
+  trace::Log log = Open(SmallLog());
+  // Only the flush is a barrier: after it, any subset of {c,d,e,f} but the empty one (the previous
+  // segment's {a,b}), in Gray order over c (lowest bit), d, e, f.
+  std::vector<std::string> want = {"{}", "{a}", "{a,b}", "{b}"};
+  const char* letters = "cdef";
+  for (uint64_t i = 1; i < 16; ++i) {
+    uint64_t g = i ^ (i >> 1);
+    std::string s = "{a,b";
+    for (int bit = 0; bit < 4; ++bit)
+      if (g >> bit & 1) s += std::string(",") + letters[bit];
+    want.push_back(s + "}");
+  }
+  EXPECT_EQ(States(log, {.model = ModelKind::kEpoch}, kNames), want);
+}
+
+TEST(ModelsSynthetic, TornSectorStatesByHand) {
+  trace::LogBuilder b(512);
+  b.Write(0, 2, 0x10).Flush().Write(4, 1, 0x20).Write(0, 1, 0x30);  // a(2 sectors) FLUSH b c
+  trace::Log log = Open(b);
+  EXPECT_EQ(States(log, {.model = ModelKind::kTornSector}, "a-bc"),
+            (std::vector<std::string>{"{}", "{a[0]}", "{a}", "{a[1]}", "{a,b}", "{a,b,c}",
+                                      "{a,c}"}));
+}
+
+TEST(ModelsSynthetic, FromMarkKeepsStatesReachableAfterTheMark) {
+  trace::Log log = Open(SmallLog());
+  // Crash points from the mark (entry 6) on: 6 and 7, both after the FUA write d.
+  EXPECT_EQ(States(log, {.model = ModelKind::kFuaBarrier, .from_entry = 6}, kNames),
+            (std::vector<std::string>{"{a,b,c,d}", "{a,b,c,d,e}", "{a,b,c,d,e,f}", "{a,b,c,d,f}"}));
+  EXPECT_EQ(States(log, {.model = ModelKind::kPrefix, .from_entry = 6}, kNames),
+            (std::vector<std::string>{"{a,b,c,d,e}", "{a,b,c,d,e,f}"}));
+}
+
+TEST(ModelsSynthetic, RealLogShapeJbd2Commit) {
+  // What a PREFLUSH|FUA commit looks like in a real log: an empty FLUSH|FUA|META entry, then the
+  // FUA|META data. Journal writes j1 j2, commit c, then in-place metadata m after the commit.
+  trace::LogBuilder b(4096);
+  b.Write(10, 1, 1, kFlagMetadata).Write(11, 1, 2, kFlagMetadata);
+  b.Flush(kFlagFlush | kFlagFua | kFlagMetadata).Write(12, 1, 3, kFlagFua | kFlagMetadata);
+  b.Write(40, 1, 4, kFlagMetadata).Flush();
+  trace::Log log = Open(b);
+  const std::string names = "jk-cm-";
+  // fua-barrier never drops the commit while keeping m.
+  auto fb = States(log, {.model = ModelKind::kFuaBarrier}, names);
+  EXPECT_EQ(fb, (std::vector<std::string>{"{}", "{j}", "{j,k}", "{k}", "{j,k,c}", "{j,k,c,m}"}));
+  // epoch does: {j,k,m} without c (the documented over-approximation).
+  auto ep = States(log, {.model = ModelKind::kEpoch}, names);
+  EXPECT_NE(std::find(ep.begin(), ep.end(), "{j,k,m}"), ep.end());
+}
+
+TEST(ModelsSynthetic, IsPrefixThroughAMark) {
+  trace::Log log = Open(SmallLog());
+  auto space = StateSpace::Build(log, {.model = ModelKind::kFuaBarrier});
+  ASSERT_TRUE(space.ok());
+  std::vector<std::string> at_mark;
+  ASSERT_TRUE(space->ForEach([&](const CrashState& st) {
+                     if (IsPrefixThrough(st, 6)) at_mark.push_back(Describe(log, st, kNames));
+                     return Status::Ok();
+                   }).ok());
+  EXPECT_EQ(at_mark, (std::vector<std::string>{"{a,b,c,d,e}"}));
+}
+
+TEST(ModelsSynthetic, ParseNames) {
+  EXPECT_EQ(*ParseModel("fua-barrier"), ModelKind::kFuaBarrier);
+  EXPECT_EQ(*ParseModel("torn-sector"), ModelKind::kTornSector);
+  auto bad = ParseModel("fua");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "unknown model 'fua' (models: prefix, epoch, fua-barrier, torn-sector)");
+  EXPECT_EQ(ModelName(ModelKind::kEpoch), "epoch");
+  EXPECT_EQ(*ParseCrashPoints("mark"), CrashPoints::kMark);
+  EXPECT_FALSE(ParseCrashPoints("every").ok());
+}
+
+// --- Brute force, straight from each model's rule (docs/models.md), on random small logs. ---
+
+bool IsBarrier(ModelKind m, const trace::Entry& e) {
+  if (m == ModelKind::kEpoch) return e.flush();
+  return e.flush() || (e.fua() && e.changes_content());
+}
+
+bool IsCrashPoint(const trace::Entry& e, size_t c, const SpaceOptions& o) {
+  if (o.from_entry && c < *o.from_entry) return false;
+  switch (o.points) {
+    case CrashPoints::kAll: return true;
+    case CrashPoints::kFlush: return e.flush();
+    case CrashPoints::kFua: return e.fua();
+    case CrashPoints::kMark: return e.mark();
+  }
+  return false;
+}
+
+std::set<Durable> BruteForce(const trace::Log& log, const SpaceOptions& o) {
+  std::set<Durable> out;
+  for (size_t c = 0; c < log.size(); ++c) {
+    if (!IsCrashPoint(log.entry(c), c, o)) continue;
+    Durable all_before;  // every content sector through c
+    std::vector<std::pair<size_t, uint32_t>> optional;
+    size_t barrier = 0;
+    bool any_barrier = false;
+    for (size_t i = 0; i <= c; ++i)
+      if (IsBarrier(o.model, log.entry(i))) barrier = i, any_barrier = true;
+    for (size_t i = 0; i <= c; ++i) {
+      const trace::Entry& e = log.entry(i);
+      if (!e.changes_content()) continue;
+      for (uint32_t s = 0; s < e.nr_sectors; ++s) {
+        if (o.model == ModelKind::kPrefix || (any_barrier && i <= barrier))
+          all_before.emplace(i, s);
+        else
+          optional.emplace_back(i, s);
+      }
+    }
+    if (o.model != ModelKind::kTornSector) {  // whole entries: group the optional sectors
+      std::vector<std::vector<std::pair<size_t, uint32_t>>> groups;
+      for (auto p : optional) {
+        if (groups.empty() || groups.back().front().first != p.first) groups.emplace_back();
+        groups.back().push_back(p);
+      }
+      for (uint64_t m = 0; m < (1ULL << groups.size()); ++m) {
+        Durable d = all_before;
+        for (size_t g = 0; g < groups.size(); ++g)
+          if (m >> g & 1) d.insert(groups[g].begin(), groups[g].end());
+        out.insert(d);
+      }
+    } else {
+      for (uint64_t m = 0; m < (1ULL << optional.size()); ++m) {
+        Durable d = all_before;
+        for (size_t g = 0; g < optional.size(); ++g)
+          if (m >> g & 1) d.insert(optional[g]);
+        out.insert(d);
+      }
+    }
+  }
+  return out;
+}
+
+trace::LogBuilder RandomLog(std::mt19937_64& rng) {
+  trace::LogBuilder b(512);
+  int n = 4 + static_cast<int>(rng() % 12);
+  for (int i = 0; i < n; ++i) {
+    switch (rng() % 8) {
+      case 0: b.Flush(); break;
+      case 1: b.Flush(kFlagFlush | kFlagFua | kFlagMetadata); break;
+      case 2: b.Mark("m" + std::to_string(i)); break;
+      case 3: b.Write(rng() % 6, 1 + rng() % 2, static_cast<uint8_t>(i), kFlagFua); break;
+      case 4: b.Discard(rng() % 6, 1 + rng() % 2); break;
+      default: b.Write(rng() % 6, 1 + rng() % 2, static_cast<uint8_t>(i)); break;
+    }
+  }
+  return b;
+}
+
+TEST(ModelsSynthetic, RandomLogsMatchTheBruteForceOfEachRule) {
+  std::mt19937_64 rng(42);
+  const ModelKind kModels[] = {ModelKind::kPrefix, ModelKind::kEpoch, ModelKind::kFuaBarrier,
+                               ModelKind::kTornSector};
+  const CrashPoints kPoints[] = {CrashPoints::kAll, CrashPoints::kFlush, CrashPoints::kFua,
+                                 CrashPoints::kMark};
+  for (int round = 0; round < 300; ++round) {
+    trace::Log log = Open(RandomLog(rng));
+    for (ModelKind m : kModels) {
+      SpaceOptions o{.model = m, .points = kPoints[rng() % 4]};
+      if (rng() % 3 == 0) o.from_entry = rng() % log.size();
+      auto want = BruteForce(log, o);
+      auto space = StateSpace::Build(log, o);
+      ASSERT_TRUE(space.ok()) << space.status().message();
+      std::set<Durable> got;
+      uint64_t n = 0;
+      ASSERT_TRUE(space->ForEach([&](const CrashState& st) {
+                         EXPECT_TRUE(got.insert(DurableOf(log, st)).second) << "a state twice";
+                         ++n;
+                         return Status::Ok();
+                       }).ok());
+      ASSERT_EQ(got, want) << "round " << round << " model " << ModelName(m);
+      EXPECT_EQ(space->coverage().possible, want.size());
+      EXPECT_EQ(space->coverage().generated, n);
+    }
+  }
+}
+
+TEST(ModelsSynthetic, BudgetCutsShortDistinctStatesFromTheRule) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    trace::Log log = Open(RandomLog(rng));
+    for (ModelKind m : {ModelKind::kPrefix, ModelKind::kEpoch, ModelKind::kFuaBarrier,
+                        ModelKind::kTornSector}) {
+      SpaceOptions o{.model = m, .max_states = 1 + rng() % 20, .seed = rng()};
+      auto want = BruteForce(log, o);
+      auto space = StateSpace::Build(log, o);
+      ASSERT_TRUE(space.ok());
+      Coverage cov = space->coverage();
+      EXPECT_EQ(cov.possible, want.size());
+      EXPECT_EQ(cov.generated, std::min<uint64_t>(o.max_states, want.size()));
+      uint64_t sum = 0;
+      for (const Segment& s : space->segments()) {
+        sum += s.generated;
+        EXPECT_EQ(s.strategy == "exhaustive", s.possible == s.generated) << s.strategy;
+      }
+      EXPECT_EQ(sum, cov.generated);
+      EXPECT_EQ(cov.strategy == "exhaustive", cov.possible == cov.generated);
+      std::set<Durable> got;
+      ASSERT_TRUE(space->ForEach([&](const CrashState& st) {
+                         auto d = DurableOf(log, st);
+                         EXPECT_TRUE(want.count(d)) << "a state the rule does not allow";
+                         EXPECT_TRUE(got.insert(d).second) << "a state twice";
+                         return Status::Ok();
+                       }).ok());
+      EXPECT_EQ(got.size(), cov.generated);
+      // Deterministic: the same options give the same states in the same order.
+      std::vector<Durable> a, b;
+      auto again = StateSpace::Build(log, o);
+      ASSERT_TRUE(space->ForEach([&](const CrashState& st) {
+                         a.push_back(DurableOf(log, st));
+                         return Status::Ok();
+                       }).ok());
+      ASSERT_TRUE(again->ForEach([&](const CrashState& st) {
+                         b.push_back(DurableOf(log, st));
+                         return Status::Ok();
+                       }).ok());
+      EXPECT_EQ(a, b);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace torn::models

@@ -1,0 +1,194 @@
+#include "models/plan.h"
+
+#include <algorithm>
+#include <numeric>
+#include <optional>
+
+#include <fmt/core.h>
+
+#include "models/dependency_graph.h"
+
+namespace torn::models {
+namespace {
+
+bool Selected(const trace::Log& log, size_t c, const SpaceOptions& o) {
+  if (o.from_entry && c < *o.from_entry) return false;
+  const trace::Entry& e = log.entry(c);
+  switch (o.points) {
+    case CrashPoints::kAll: return true;
+    case CrashPoints::kFlush: return e.flush();
+    case CrashPoints::kFua: return e.fua();
+    case CrashPoints::kMark: return e.mark();
+  }
+  return true;
+}
+
+BigCount Pow2(uint64_t n) { return BigCount(1) << n; }
+
+uint64_t Saturate(const BigCount& v) {
+  static const BigCount kMax = std::numeric_limits<uint64_t>::max();
+  return v > kMax ? std::numeric_limits<uint64_t>::max() : v.convert_to<uint64_t>();
+}
+
+// The window's units up to `last`, and the overwrites among them as unit pairs.
+void MakeUnits(const trace::Log& log, const DependencyGraph& graph, const Window& w, size_t last,
+               bool sector_units, SegmentPlan& sp) {
+  std::vector<std::pair<size_t, uint32_t>> first_unit;  // (entry, its first unit), by entry
+  for (size_t m : w.members) {
+    if (m > last) break;
+    first_unit.emplace_back(m, static_cast<uint32_t>(sp.units.size()));
+    uint32_t n = static_cast<uint32_t>(log.entry(m).nr_sectors);
+    if (!sector_units) {
+      sp.units.push_back({m, 0, n});
+      continue;
+    }
+    for (uint32_t s = 0; s < n; ++s) sp.units.push_back({m, s, 1});
+  }
+  auto unit_of = [&](size_t entry) {
+    return std::lower_bound(first_unit.begin(), first_unit.end(), std::make_pair(entry, 0u))->second;
+  };
+  for (auto [x, y] : graph.Overwrites(w)) {
+    if (y > last) continue;
+    uint32_t ux = unit_of(x), uy = unit_of(y);
+    if (!sector_units) {
+      sp.shadows.emplace_back(ux, uy);
+      continue;
+    }
+    const trace::Entry &ex = log.entry(x), &ey = log.entry(y);
+    for (uint32_t s = 0; s < ex.nr_sectors; ++s)
+      sp.shadows.emplace_back(ux + s, uy + static_cast<uint32_t>(ex.sector + s - ey.sector));
+  }
+}
+
+void MakePrefixes(const trace::Log& log, const Window& w, size_t lo, const SpaceOptions& o,
+                  SegmentPlan& sp) {
+  uint32_t keep = 0;
+  size_t next_member = 0;
+  for (size_t c = lo; c < w.end; ++c) {
+    if (next_member < w.members.size() && w.members[next_member] == c) ++keep, ++next_member;
+    if (!Selected(log, c, o)) continue;
+    if (!sp.prefixes.empty() && sp.prefixes.back().keep == keep)
+      sp.prefixes.back().last_point = c;
+    else
+      sp.prefixes.push_back({keep, c, c});
+  }
+  if (sp.skip_base && !sp.prefixes.empty() && sp.prefixes.front().keep == 0)
+    sp.prefixes.erase(sp.prefixes.begin());
+}
+
+void ChooseStrategy(SegmentPlan& sp, uint64_t share, uint64_t seed) {
+  Segment& s = sp.info;
+  if (s.possible <= share) {
+    sp.exhaustive = true;
+    s.generated = s.possible.convert_to<uint64_t>();
+    s.strategy = "exhaustive";
+    return;
+  }
+  sp.exhaustive = false;
+  s.generated = share;
+  if (sp.kind == WindowKind::kPrefixes) {
+    sp.random = share;
+    s.strategy = fmt::format("bounded: {} evenly spaced prefixes", share);
+    return;
+  }
+  sp.k = -1;
+  while (NeighbourhoodSize(sp.units.size(), sp.k + 1, sp.skip_base) <= share / 2) ++sp.k;
+  uint64_t near = NeighbourhoodSize(sp.units.size(), sp.k, sp.skip_base);
+  sp.random = share - near;
+  s.strategy = sp.k >= 0 ? fmt::format("bounded: keep or drop at most {} units ({} states) + {} "
+                                       "random (seed {})",
+                                       sp.k, near, sp.random, seed)
+                         : fmt::format("bounded: {} random (seed {})", sp.random, seed);
+}
+
+}  // namespace
+
+uint64_t NeighbourhoodSize(uint64_t n, int k, bool skip_base) {
+  if (k < 0) return 0;
+  uint64_t kk = static_cast<uint64_t>(k);
+  BigCount total;
+  if (n <= 2 * kk) {
+    total = Pow2(n);
+  } else {
+    BigCount choose = 1;  // C(n, j)
+    for (uint64_t j = 0; j <= kk; ++j) {
+      total += 2 * choose;
+      choose = choose * (n - j) / (j + 1);
+    }
+  }
+  if (skip_base) total -= 1;
+  return Saturate(total);
+}
+
+Result<Plan> PlanStates(const trace::Log& log, const SpaceOptions& options) {
+  if (options.from_entry && *options.from_entry >= log.size())
+    return BadInput(log.name() + ": crash points from entry " + std::to_string(*options.from_entry) +
+                    ": past the last entry");
+  const Rule& rule = RuleFor(options.model);
+  DependencyGraph graph = DependencyGraph::Build(log, rule);
+  std::vector<uint64_t> content_before(log.size() + 1, 0);
+  for (size_t i = 0; i < log.size(); ++i)
+    content_before[i + 1] = content_before[i] + log.entry(i).changes_content();
+
+  Plan plan;
+  std::optional<size_t> prev_last;
+  for (const Window& w : graph.Windows()) {
+    size_t lo = w.barrier_entry == kNoEntry ? 0 : w.barrier_entry;
+    SegmentPlan sp;
+    for (size_t c = lo; c < w.end; ++c)
+      if (Selected(log, c, options)) sp.points.push_back(c);
+    if (sp.points.empty()) continue;
+    std::optional<size_t> first = sp.points.front(), last = sp.points.back();
+    sp.kind = w.chain ? WindowKind::kPrefixes : WindowKind::kSubsets;
+    sp.first_point = *first;
+    sp.info.barrier = w.barrier_entry;
+    sp.info.base_end = sp.info.first = w.barrier_entry == kNoEntry ? 0 : w.barrier_entry + 1;
+    sp.info.last = *last;
+    // The base equals the previous segment's largest state when no content was logged in between.
+    sp.skip_base = prev_last && content_before[lo + 1] == content_before[*prev_last + 1];
+    prev_last = *last;
+    MakeUnits(log, graph, w, *last, rule.sector_units, sp);
+    sp.info.units = sp.units.size();
+    for (size_t m : w.members) sp.info.content_entries += m <= *last;
+    if (sp.kind == WindowKind::kPrefixes) {
+      MakePrefixes(log, w, lo, options, sp);
+      sp.info.possible = sp.prefixes.size();
+    } else {
+      sp.info.possible = Pow2(sp.units.size()) - (sp.skip_base ? 1 : 0);
+    }
+    if (sp.info.possible == 0) continue;
+    sp.info.index = plan.segments.size();
+    plan.segments.push_back(std::move(sp));
+  }
+
+  // The budget, from the smallest segment up: each takes at most an equal share of what is left.
+  std::vector<size_t> order(plan.segments.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return plan.segments[a].info.possible < plan.segments[b].info.possible;
+  });
+  uint64_t remaining = options.max_states;
+  size_t exhaustive = 0;
+  for (size_t r = order.size(), i = 0; i < order.size(); ++i, --r) {
+    SegmentPlan& sp = plan.segments[order[i]];
+    ChooseStrategy(sp, remaining / r, options.seed);
+    remaining -= sp.info.generated;
+    exhaustive += sp.exhaustive;
+  }
+
+  Coverage& cov = plan.coverage;
+  cov.seed = options.seed;
+  for (const SegmentPlan& sp : plan.segments) {
+    cov.possible += sp.info.possible;
+    cov.generated += sp.info.generated;
+  }
+  cov.strategy = exhaustive == plan.segments.size()
+                     ? "exhaustive"
+                     : fmt::format("bounded: {} of {} segments exhaustive, the others keep or drop at "
+                                   "most k units plus random states (seed {}), within {} states",
+                                   exhaustive, plan.segments.size(), options.seed,
+                                   options.max_states);
+  return plan;
+}
+
+}  // namespace torn::models

@@ -1,0 +1,91 @@
+// StateSpace: the plan (plan.h) walked segment by segment (walker.h), each state turned into a
+// CrashState and, when asked, given its content digest (digest.h), updated from the units toggled.
+#include <algorithm>
+#include <cassert>
+
+#include "base/interrupt.h"
+#include "models/model.h"
+#include "models/plan.h"
+#include "models/walker.h"
+
+namespace torn::models {
+
+struct StateSpace::Impl {
+  const trace::Log* log = nullptr;
+  SpaceOptions options;
+  Plan plan;
+  std::vector<Segment> segments;
+};
+
+StateSpace::StateSpace() = default;
+StateSpace::~StateSpace() = default;
+StateSpace::StateSpace(StateSpace&&) noexcept = default;
+StateSpace& StateSpace::operator=(StateSpace&&) noexcept = default;
+
+Result<StateSpace> StateSpace::Build(const trace::Log& log, const SpaceOptions& options) {
+  TORN_ASSIGN_OR_RETURN(Plan plan, PlanStates(log, options));
+  StateSpace s;
+  s.impl_ = std::make_unique<Impl>();
+  s.impl_->log = &log;
+  s.impl_->options = options;
+  for (const SegmentPlan& sp : plan.segments) s.impl_->segments.push_back(sp.info);
+  s.impl_->plan = std::move(plan);
+  return s;
+}
+
+const std::vector<Segment>& StateSpace::segments() const { return impl_->segments; }
+Coverage StateSpace::coverage() const { return impl_->plan.coverage; }
+
+namespace {
+
+// Fills the durable-set fields of `st` from the walker's unit bits.
+void DescribeState(const SegmentPlan& sp, const Walker& w, CrashState& st) {
+  st.segment = sp.info.index;
+  st.base_end = sp.info.base_end;
+  st.dropped.clear();
+  st.torn.clear();
+  if (sp.kind == WindowKind::kPrefixes) {
+    st.crash_point = sp.prefixes[w.prefix_index()].last_point;
+    st.first_crash_point = sp.prefixes[w.prefix_index()].first_point;
+  } else {
+    st.crash_point = sp.info.last;
+    st.first_crash_point = sp.first_point;
+  }
+  const auto& bits = w.bits();
+  size_t latest_kept = 0;
+  for (size_t u = 0; u < sp.units.size();) {
+    size_t entry = sp.units[u].entry, end = u, kept = 0;
+    while (end < sp.units.size() && sp.units[end].entry == entry) kept += bits[end++];
+    if (kept > 0) latest_kept = entry;
+    if (entry <= st.crash_point && kept == 0) st.dropped.push_back(entry);
+    if (kept > 0 && kept < end - u) {
+      TornWrite t{entry, {}};
+      for (size_t v = u; v < end; ++v)
+        if (bits[v]) t.sectors.push_back(sp.units[v].offset);
+      st.torn.push_back(std::move(t));
+    }
+    u = end;
+  }
+  // The state is first reachable at the first selected crash point at or after its last kept entry.
+  if (latest_kept > st.first_crash_point)
+    st.first_crash_point = *std::lower_bound(sp.points.begin(), sp.points.end(), latest_kept);
+}
+
+}  // namespace
+
+Status StateSpace::ForEach(const std::function<Status(const CrashState&)>& visit) const {
+  CrashState st;
+  uint64_t id = 0;
+  for (const SegmentPlan& sp : impl_->plan.segments) {
+    Walker w(sp, impl_->options.seed + sp.info.index);
+    while (w.Next()) {
+      if ((id & 1023) == 0) TORN_RETURN_IF_ERROR(CheckInterrupted());
+      st.id = id++;
+      DescribeState(sp, w, st);
+      TORN_RETURN_IF_ERROR(visit(st));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace torn::models
