@@ -1,5 +1,9 @@
 #include "checker/fsck.h"
 
+#include "base/fd.h"
+
+#include <fcntl.h>
+
 #include <fmt/core.h>
 
 namespace torn::checker {
@@ -90,10 +94,26 @@ bool StepFailed(const E2fsckExit& e, bool full_check) {
 
 }  // namespace
 
+bool JournalReplayNeedless(const std::string& image) {
+  auto fd = OpenFile(image, O_RDONLY);
+  if (!fd.ok()) return false;
+  std::byte sb[1024];
+  if (!PreadFull(fd->get(), sb, 1024).ok()) return false;
+  auto le = [&](size_t off, int n) {
+    uint32_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | uint8_t(sb[off + i]);
+    return v;
+  };
+  constexpr uint32_t kIncompatRecover = 0x4;
+  return le(0x38, 2) == 0xEF53 && !(le(0x60, 4) & kIncompatRecover);
+}
+
 Result<Verdict> RunFsck(const std::string& image, const FsckOptions& o) {
   Verdict v;
   v.oracle = Oracle::kFsck;
-  if (o.journal_replay) {
+  if (o.journal_replay && o.skip_needless_replay && JournalReplayNeedless(image)) {
+    v.output += "(journal replay skipped: the super block asks for no recovery)\n";
+  } else if (o.journal_replay) {
     std::vector<std::string> argv = {o.e2fsck, "-E", "journal_only", "-y", image};
     TORN_ASSIGN_OR_RETURN(Step s, RunStep(argv, o));
     v.output += "$ " + QuoteArgv(argv) + "\n" + s.output + "[" + s.exit.text + "]\n";

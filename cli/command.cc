@@ -11,6 +11,7 @@ const std::vector<Command>& Commands() {
       {"info", "summarize a trace: entries, flags, marks", RunInfo},
       {"replay", "apply a trace in order onto a zeroed image, through a mark or an entry", RunReplay},
       {"import", "turn a bare dm-log-writes log into a trace directory", RunImport},
+      {"check", "judge every crash state of a trace: fsck, data, ordering, mount", RunCheck},
   };
   return kCommands;
 }

@@ -40,5 +40,6 @@ bool StderrIsTty();
 int RunInfo(std::vector<std::string> args);
 int RunReplay(std::vector<std::string> args);
 int RunImport(std::vector<std::string> args);
+int RunCheck(std::vector<std::string> args);
 
 }  // namespace torn::cli

@@ -1,0 +1,40 @@
+#include "base/mount.h"
+
+#include <sys/mount.h>
+
+#include <cerrno>
+
+namespace torn {
+
+Mount& Mount::operator=(Mount&& o) noexcept {
+  if (this != &o) {
+    (void)Unmount();
+    target_ = std::move(o.target_);
+    o.target_.clear();
+  }
+  return *this;
+}
+
+Mount::~Mount() {
+  if (!Unmount().ok() && !target_.empty()) ::umount2(target_.c_str(), MNT_DETACH);
+}
+
+Result<Mount> Mount::Create(const std::string& source, const std::string& target,
+                            const std::string& fstype, unsigned long flags, const std::string& data) {
+  if (::mount(source.c_str(), target.c_str(), fstype.c_str(), flags,
+              data.empty() ? nullptr : data.c_str()) != 0) {
+    return ErrnoError("mount " + source + " on " + target + " (" + fstype + ")", errno);
+  }
+  Mount m;
+  m.target_ = target;
+  return m;
+}
+
+Status Mount::Unmount() {
+  if (target_.empty()) return Status::Ok();
+  if (::umount2(target_.c_str(), 0) != 0) return ErrnoError("umount " + target_, errno);
+  target_.clear();
+  return Status::Ok();
+}
+
+}  // namespace torn
