@@ -20,8 +20,7 @@ Mount::~Mount() {
 }
 
 Result<Mount> Mount::Create(const std::string& source, const std::string& target, const std::string& fstype,
-                            const std::string& data, bool read_only) {
-  unsigned long flags = read_only ? MS_RDONLY : 0;
+                            const std::string& data, unsigned long flags) {
   if (::mount(source.c_str(), target.c_str(), fstype.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) {
     return ErrnoError("mount " + source + " on " + target + " (" + fstype + ")", errno);
   }

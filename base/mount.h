@@ -15,10 +15,11 @@ class Mount {
   Mount& operator=(Mount&& o) noexcept;
   ~Mount();
 
-  // mount(2): source on target with type fstype and the comma-separated options `data`.
+  // mount(2): source on target with type fstype, the comma-separated options `data`, and MS_* flags
+  // (MS_RDONLY, MS_NODEV, ...; an image from a crash state is untrusted: mount it nodev,nosuid,noexec).
   static Result<Mount> Create(const std::string& source, const std::string& target,
                               const std::string& fstype, const std::string& data = "",
-                              bool read_only = false);
+                              unsigned long flags = 0);
   const std::string& target() const { return target_; }
   Status Unmount();
 

@@ -14,6 +14,7 @@ const std::vector<Command>& Commands() {
       {"record", "record a workload's block I/O (lab VM or device-mapper host)", RunRecord},
       {"mark", "insert a mark into the log being recorded (record --host)", RunMark},
       {"states", "count the crash states a model allows, per segment and in total", RunStates},
+      {"check", "judge every crash state of a trace: fsck, data, ordering, mount", RunCheck},
   };
   return kCommands;
 }

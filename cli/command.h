@@ -43,5 +43,6 @@ int RunImport(std::vector<std::string> args);
 int RunRecord(std::vector<std::string> args);
 int RunMark(std::vector<std::string> args);
 int RunStates(std::vector<std::string> args);
+int RunCheck(std::vector<std::string> args);
 
 }  // namespace torn::cli

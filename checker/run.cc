@@ -1,0 +1,426 @@
+#include "checker/run.h"
+
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "base/interrupt.h"
+#include "checker/data.h"
+#include "checker/mount.h"
+#include "checker/ordering.h"
+#include "checker/state_image.h"
+#include "store/store.h"
+#include "trace/expectations.h"
+#include "trace/log.h"
+#include "trace/trace_dir.h"
+
+namespace torn::checker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Hex64(uint64_t v) { return fmt::format("{:016x}", v); }
+
+Result<std::string> LogSha256(const trace::Log& log, const nlohmann::json& description) {
+  if (description.contains("log_sha256") && description["log_sha256"].is_string())
+    return description["log_sha256"].get<std::string>();
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<std::byte> buf(1 << 20);
+  for (uint64_t pos = 0; pos < log.file_bytes();) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), log.file_bytes() - pos));
+    TORN_RETURN_IF_ERROR(PreadFull(log.fd(), std::span(buf.data(), n), pos));
+    EVP_DigestUpdate(ctx.get(), buf.data(), n);
+    pos += n;
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
+  return out;
+}
+
+bool IsImageOracle(Oracle o) { return o != Oracle::kOrdering; }
+
+// Image verdicts shared between states with the same (digest, data rule): filled once by the first
+// worker that meets the key; others wait for it.
+struct Shared {
+  bool done = false;
+  uint64_t owner = 0;
+  std::vector<Verdict> verdicts;
+};
+
+struct Job {
+  models::CrashState state;
+};
+
+// Everything the workers share.
+struct Context {
+  const CheckOptions* options = nullptr;
+  const trace::Log* log = nullptr;
+  std::vector<Oracle> oracles;
+  bool want_image = false;
+  std::optional<DataPlan> data;
+  std::optional<OrderingOracle> ordering;
+  store::Store* db = nullptr;
+  int64_t run_id = 0;
+  std::string model;
+  uint64_t image_bytes = 0;
+
+  std::mutex mu;
+  std::condition_variable cv_queue, cv_shared;
+  std::deque<Job> queue;
+  bool producing = true;
+  Status error;                                   // the first error; stops everything
+  std::map<std::pair<uint64_t, int>, std::shared_ptr<Shared>> by_image;
+  std::vector<store::StoredState> results;        // every state judged in this process
+  std::atomic<uint64_t> checked{0}, violating{0}, reused{0}, distinct{0};
+
+  bool Stopped() {
+    std::lock_guard lock(mu);
+    return !error.ok();
+  }
+  void Fail(const Status& st) {
+    std::lock_guard lock(mu);
+    if (error.ok()) error = st;
+    cv_queue.notify_all();
+    cv_shared.notify_all();
+  }
+};
+
+Result<std::vector<Verdict>> JudgeImage(Context& c, StateImages& images, const DataPlan::Applies& applies) {
+  std::vector<Verdict> out;
+  bool fsck = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kFsck) > 0;
+  bool data = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kData) > 0;
+  bool mount = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kMount) > 0;
+  if (mount) {
+    // The kernel replays the journal itself: it gets the image as it was before e2fsck touched it.
+    TORN_ASSIGN_OR_RETURN(Verdict v, CheckMount(images, c.options->fsck, c.options->host_mount));
+    out.push_back(std::move(v));
+  }
+  if (fsck || data) {
+    FsckOptions fo = c.options->fsck;
+    fo.full_check = fsck;
+    TORN_ASSIGN_OR_RETURN(Verdict v, RunFsck(images.scratch_path(), fo));
+    if (fsck) out.push_back(std::move(v));
+  }
+  if (data) out.push_back(CheckData(images.scratch_path(), applies));
+  std::sort(out.begin(), out.end(), [](const Verdict& a, const Verdict& b) { return a.oracle < b.oracle; });
+  return out;
+}
+
+Status Judge(Context& c, StateImages* images, const models::CrashState& st) {
+  store::StoredState rec;
+  rec.state_id = st.id;
+  rec.model = c.model;
+  rec.segment = st.segment;
+  rec.crash_point = st.crash_point;
+  rec.base_end = st.base_end;
+  rec.dropped.assign(st.dropped.begin(), st.dropped.end());
+  nlohmann::json torn = nlohmann::json::array();
+  for (const auto& t : st.torn) torn.push_back({{"entry", t.entry}, {"sectors", t.sectors}});
+  rec.torn_json = torn.dump();
+
+  DurableView durable(st);
+  std::vector<Verdict> verdicts;
+  if (c.ordering) verdicts.push_back(c.ordering->Check(durable));
+  if (c.want_image) {
+    TORN_RETURN_IF_ERROR(images->Build(st).with_context("state " + std::to_string(st.id)));
+    TORN_ASSIGN_OR_RETURN(uint64_t digest, ImageDigest(images->scratch_fd(), images->bytes()));
+    rec.digest = Hex64(digest);
+    DataPlan::Applies applies;
+    if (c.data) applies = c.data->For(durable);
+    auto key = std::make_pair(digest, applies.key());
+    std::shared_ptr<Shared> shared;
+    bool mine = false;
+    {
+      std::unique_lock lock(c.mu);
+      auto& slot = c.by_image[key];
+      if (!slot) {
+        slot = std::make_shared<Shared>();
+        slot->owner = st.id;
+        mine = true;
+      }
+      shared = slot;
+      if (!mine) {
+        c.cv_shared.wait(lock, [&] { return shared->done || !c.error.ok(); });
+        if (!shared->done) return c.error;
+      }
+    }
+    if (mine) {
+      auto judged = JudgeImage(c, *images, applies);
+      if (!judged.ok()) {
+        std::lock_guard lock(c.mu);
+        c.by_image.erase(key);  // nobody may wait for a verdict that will not come
+        c.cv_shared.notify_all();
+        return judged.status();
+      }
+      std::lock_guard lock(c.mu);
+      shared->verdicts = std::move(judged).value();
+      shared->done = true;
+      c.cv_shared.notify_all();
+      ++c.distinct;
+    } else {
+      rec.reused_from = shared->owner;
+      ++c.reused;
+    }
+    for (const auto& v : shared->verdicts) {
+      verdicts.push_back(v);
+      if (!mine) verdicts.back().output = fmt::format("(same image as state {})\n", shared->owner);
+    }
+  }
+  std::sort(verdicts.begin(), verdicts.end(),
+            [](const Verdict& a, const Verdict& b) { return a.oracle < b.oracle; });
+  bool bad = false;
+  for (const auto& v : verdicts) {
+    rec.verdicts.push_back({std::string(OracleName(v.oracle)), v.ok, v.detail, v.output});
+    bad |= !v.ok;
+  }
+  if (c.db) TORN_RETURN_IF_ERROR(c.db->SaveState(c.run_id, rec));
+  {
+    std::lock_guard lock(c.mu);
+    for (auto& v : rec.verdicts) v.output.clear();  // kept in the store, not in memory
+    c.results.push_back(std::move(rec));
+  }
+  ++c.checked;
+  if (bad) ++c.violating;
+  return Status::Ok();
+}
+
+void Worker(Context& c) {
+  std::optional<StateImages> images;
+  if (c.want_image) {
+    auto im = StateImages::Create(*c.log, c.image_bytes, c.options->scratch_dir);
+    if (!im.ok()) return c.Fail(im.status().with_context("scratch images in " + c.options->scratch_dir));
+    images.emplace(std::move(im).value());
+  }
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(c.mu);
+      c.cv_queue.wait(lock, [&] { return !c.queue.empty() || !c.producing || !c.error.ok(); });
+      if (!c.error.ok() || (c.queue.empty() && !c.producing)) return;
+      job = std::move(c.queue.front());
+      c.queue.pop_front();
+      c.cv_queue.notify_all();
+    }
+    Status st = Judge(c, images ? &*images : nullptr, job.state);
+    if (!st.ok()) return c.Fail(st);
+    if (Interrupted()) return c.Fail(Status(Code::kInterrupted, "interrupted"));
+  }
+}
+
+}  // namespace
+
+Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(const Progress&)>& progress) {
+  auto start = Clock::now();
+  TORN_ASSIGN_OR_RETURN(trace::Log log, trace::Log::Open(o.trace));
+  TORN_ASSIGN_OR_RETURN(nlohmann::json description, trace::ReadDescription(o.trace));
+  CheckResult result;
+  result.trace = o.trace;
+  result.model = std::string(models::ModelName(o.space.model));
+
+  Context c;
+  c.options = &o;
+  c.log = &log;
+  c.model = result.model;
+  c.oracles = o.oracles.empty() ? std::vector<Oracle>{Oracle::kFsck, Oracle::kData, Oracle::kOrdering}
+                                : o.oracles;
+  if (std::count(c.oracles.begin(), c.oracles.end(), Oracle::kMount) && !o.host_mount)
+    TORN_RETURN_IF_ERROR(MountAvailable(false));
+
+  models::SpaceOptions space = o.space;
+  if (o.from_mark) {
+    auto e = log.FindMark(*o.from_mark);
+    if (!e) return BadInput(o.trace + ": no mark named '" + *o.from_mark + "'");
+    space.from_entry = *e;
+  }
+  space.digests = false;  // the checker digests the images it builds
+  TORN_ASSIGN_OR_RETURN(models::StateSpace states, models::StateSpace::Build(log, space));
+  models::Coverage cov = states.coverage();
+  result.possible = cov.possible.str();
+  result.generated = cov.generated;
+  result.strategy = cov.strategy;
+
+  // Data: the manifests, from --expect or the trace directory.
+  std::string expect_path = o.expect.value_or("");
+  if (expect_path.empty() && !trace::TraceDirOf(o.trace).empty()) {
+    std::string p = trace::TraceDirOf(o.trace) + "/" + trace::kExpectationsFile;
+    if (::access(p.c_str(), R_OK) == 0) expect_path = p;
+  }
+  if (std::count(c.oracles.begin(), c.oracles.end(), Oracle::kData)) {
+    trace::Expectations ex;
+    if (!expect_path.empty()) {
+      TORN_ASSIGN_OR_RETURN(ex, trace::ReadExpectations(expect_path));
+    } else {
+      result.notes.push_back("data: the trace has no manifests (give --expect FILE): nothing to compare");
+    }
+    TORN_ASSIGN_OR_RETURN(DataPlan plan, DataPlan::Build(log, ex));
+    c.data = std::move(plan);
+  }
+  if (std::count(c.oracles.begin(), c.oracles.end(), Oracle::kOrdering)) {
+    auto map = JournalMap::Build(log);
+    if (!map.ok()) {
+      if (o.oracles_explicit || map.status().code() != Code::kUnavailable)
+        return map.status().with_context("ordering oracle");
+      result.notes.push_back("ordering: skipped: " + map.status().message());
+      c.oracles.erase(std::find(c.oracles.begin(), c.oracles.end(), Oracle::kOrdering));
+    } else {
+      result.notes.push_back("ordering: " + map->summary);
+      c.ordering.emplace(std::make_shared<const JournalMap>(std::move(map).value()));
+    }
+  }
+  result.oracles = c.oracles;
+  c.want_image = std::any_of(c.oracles.begin(), c.oracles.end(), IsImageOracle);
+  c.image_bytes = ImageBytes(log, description.value("device_bytes", uint64_t{0}));
+
+  // The store: resume what an earlier run of the same check stored.
+  std::optional<store::Store> db;
+  std::set<uint64_t> done;
+  if (!o.db.empty()) {
+    TORN_ASSIGN_OR_RETURN(store::Store s, store::Store::Open(o.db));
+    db.emplace(std::move(s));
+    TORN_ASSIGN_OR_RETURN(std::string sha, LogSha256(log, description));
+    nlohmann::json key = {{"log_sha256", sha},
+                          {"model", result.model},
+                          {"points", int(space.points)},
+                          {"from_entry", space.from_entry ? int64_t(*space.from_entry) : -1},
+                          {"max_states", space.max_states},
+                          {"seed", space.seed},
+                          {"oracles", [&] {
+                             std::vector<std::string> n;
+                             for (Oracle x : c.oracles) n.emplace_back(OracleName(x));
+                             return n;
+                           }()},
+                          {"expect", expect_path},
+                          {"host_mount", o.host_mount}};
+    nlohmann::json options = key;
+    options["trace"] = o.trace;
+    TORN_ASSIGN_OR_RETURN(store::RunInfo run, db->BeginRun({o.trace, sha, log.size(), log.sectorsize()},
+                                                           key.dump(), options.dump()));
+    c.db = &*db;
+    c.run_id = result.run_id = run.id;
+    TORN_ASSIGN_OR_RETURN(auto stored, db->LoadStates(run.id));
+    for (auto& s : stored) {
+      done.insert(s.state_id);
+      // Image verdicts of stored states seed the reuse map (the data rule key is recomputed).
+      if (c.want_image && !s.reused_from && !s.digest.empty()) {
+        models::CrashState st;
+        st.crash_point = s.crash_point;
+        st.base_end = s.base_end;
+        st.dropped.assign(s.dropped.begin(), s.dropped.end());
+        int dkey = c.data ? c.data->For(DurableView(st)).key() : 0;
+        auto sh = std::make_shared<Shared>();
+        sh->done = true;
+        sh->owner = s.state_id;
+        for (const auto& v : s.verdicts) {
+          auto oracle = ParseOracle(v.oracle);
+          if (oracle.ok() && IsImageOracle(*oracle)) sh->verdicts.push_back({*oracle, v.ok, v.detail, ""});
+        }
+        c.by_image[{std::stoull(s.digest, nullptr, 16), dkey}] = sh;
+      }
+      for (auto& v : s.verdicts) v.output.clear();
+      c.results.push_back(std::move(s));
+    }
+    result.resumed = done.size();
+    c.checked = done.size();
+    for (const auto& s : c.results)
+      if (std::any_of(s.verdicts.begin(), s.verdicts.end(), [](const auto& v) { return !v.ok; }))
+        ++c.violating;
+  }
+
+  // Workers, a progress ticker, and the producer on this thread.
+  int jobs = std::max(1, o.jobs);
+  std::vector<std::thread> workers;
+  for (int i = 0; i < jobs; ++i) workers.emplace_back([&] { Worker(c); });
+  std::atomic<bool> ticking{bool(progress)};
+  auto snapshot = [&] {
+    return Progress{result.generated, c.checked.load(), c.violating.load(), c.reused.load(),
+                    std::chrono::duration<double>(Clock::now() - start).count()};
+  };
+  std::thread ticker;
+  if (progress) {
+    ticker = std::thread([&] {
+      while (ticking) {
+        progress(snapshot());
+        for (int i = 0; i < 10 && ticking; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      }
+    });
+  }
+  std::optional<Clock::time_point> deadline;
+  if (o.time_budget) deadline = start + *o.time_budget;
+  const Status kBudget(Code::kTimeout, "time budget spent");
+  Status produced = states.ForEach([&](const models::CrashState& st) -> Status {
+    if (done.count(st.id)) return Status::Ok();
+    if (deadline && Clock::now() >= *deadline) return kBudget;
+    std::unique_lock lock(c.mu);
+    c.cv_queue.wait(lock, [&] { return c.queue.size() < size_t(4 * jobs) || !c.error.ok(); });
+    if (!c.error.ok()) return c.error;
+    c.queue.push_back({st});
+    c.cv_queue.notify_all();
+    return Status::Ok();
+  });
+  {
+    std::lock_guard lock(c.mu);
+    c.producing = false;
+    if (produced.code() == Code::kTimeout && produced.message() == kBudget.message()) {
+      result.budget_cut = true;
+    } else if (!produced.ok() && c.error.ok()) {
+      c.error = produced;
+    }
+    c.cv_queue.notify_all();
+  }
+  for (auto& w : workers) w.join();
+  ticking = false;
+  if (ticker.joinable()) ticker.join();
+  if (progress) progress(snapshot());
+  if (!c.error.ok()) return c.error;
+  if (db && !result.budget_cut)
+    TORN_RETURN_IF_ERROR(db->FinishRun(c.run_id, result.possible, result.generated, result.strategy));
+
+  // Results, in state order (invariant 3).
+  std::sort(c.results.begin(), c.results.end(),
+            [](const auto& a, const auto& b) { return a.state_id < b.state_id; });
+  result.checked = c.results.size();
+  result.distinct_images = c.distinct.load();
+  std::map<size_t, CrashPointGroup> groups;
+  for (const auto& s : c.results) {
+    auto& g = groups[s.crash_point];
+    g.crash_point = s.crash_point;
+    ++g.states;
+    for (const auto& v : s.verdicts) {
+      if (v.ok) continue;
+      Violation viol;
+      viol.id = result.violations.size() + 1;
+      viol.state = s.state_id;
+      viol.oracle = ParseOracle(v.oracle).value();
+      viol.crash_point = s.crash_point;
+      viol.dropped.assign(s.dropped.begin(), s.dropped.end());
+      auto torn = nlohmann::json::parse(s.torn_json, nullptr, false);
+      if (torn.is_array())
+        for (const auto& t : torn)
+          viol.torn.push_back({t["entry"].get<size_t>(), t["sectors"].get<std::vector<uint32_t>>()});
+      viol.detail = v.detail;
+      result.violations.push_back(viol);
+      g.violations.push_back(viol);
+    }
+  }
+  for (auto& [cp, g] : groups) result.groups.push_back(std::move(g));
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+}  // namespace torn::checker

@@ -1,0 +1,97 @@
+// `torn check`'s engine: enumerate a trace's crash states (models::StateSpace), build each state's
+// image (state_image.h), judge it with the selected oracles, deduplicate verdicts by image digest, and
+// store everything (store/store.h) so an interrupted run resumes where it stopped.
+//
+// Flow, with N worker threads:
+//   producer (the caller's thread)  StateSpace::ForEach -> skip states the store already holds ->
+//                                   bounded queue
+//   worker i                        ordering verdict (no image) -> image -> digest -> if another state
+//                                   with the same digest and data rule was judged (or is being
+//                                   judged), reuse its image verdicts, else fsck (journal replay +
+//                                   e2fsck -fn) and data on the scratch image -> one store transaction
+// Invariants:
+//   1. every state the enumeration generates (within the budget) is judged once per run, or taken from
+//      the store when resuming; a state is stored with all its verdicts or not at all;
+//   2. image verdicts (fsck, data, mount) are functions of (image digest, data rule); ordering verdicts
+//      of the durable set: reuse never crosses those keys;
+//   3. violations are numbered in (state id, oracle) order after the run, so an interrupted and resumed
+//      run reports exactly what an uninterrupted one does.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "checker/fsck.h"
+#include "checker/verdict.h"
+#include "models/model.h"
+
+namespace torn::checker {
+
+struct CheckOptions {
+  std::string trace;
+  models::SpaceOptions space;             // model, points, budget in states, seed
+  std::optional<std::string> from_mark;   // only crash points at or after this mark
+  std::optional<std::string> expect;      // manifest file; default: the trace directory's
+  std::vector<Oracle> oracles;            // empty: fsck, data, ordering
+  bool oracles_explicit = false;          // the user listed them (an unusable one is then an error)
+  int jobs = 1;
+  std::optional<std::chrono::milliseconds> time_budget;
+  std::string db;                         // SQLite file; empty: results only in memory
+  bool host_mount = false;
+  std::string scratch_dir = "/dev/shm";
+  FsckOptions fsck;
+};
+
+struct Progress {
+  uint64_t generated = 0;     // states the enumeration will produce (the bar's total)
+  uint64_t checked = 0;       // states judged (including the ones resumed from the store)
+  uint64_t violations = 0;    // states with at least one failed verdict
+  uint64_t reused = 0;        // states whose image verdicts were reused from an identical image
+  double seconds = 0;
+};
+
+struct Violation {
+  uint64_t id = 0;            // 1-based, in (state, oracle) order
+  uint64_t state = 0;
+  Oracle oracle = Oracle::kFsck;
+  size_t crash_point = 0;
+  std::vector<size_t> dropped;
+  std::vector<models::TornWrite> torn;
+  std::string detail;
+};
+
+struct CrashPointGroup {       // for the JUnit report: one test case per crash point
+  size_t crash_point = 0;
+  uint64_t states = 0;
+  std::vector<Violation> violations;
+};
+
+struct CheckResult {
+  std::string trace;
+  std::string model;
+  std::string points;
+  std::vector<Oracle> oracles;
+  std::string possible;        // exact, decimal (it may exceed 64 bits)
+  uint64_t generated = 0;
+  uint64_t checked = 0;
+  uint64_t distinct_images = 0;   // images judged by the image oracles (not reused)
+  uint64_t resumed = 0;           // states taken from the store
+  std::string strategy;
+  bool budget_cut = false;        // the time budget stopped the run before every state was judged
+  double seconds = 0;
+  std::vector<Violation> violations;
+  std::vector<CrashPointGroup> groups;
+  std::vector<std::string> notes;  // e.g. "ordering: the trace has no ext4 journal"
+  int64_t run_id = 0;              // in the store, when --db
+};
+
+// Runs the check. `progress` is called now and then from a helper thread (never concurrently).
+Result<CheckResult> RunCheck(const CheckOptions& options,
+                             const std::function<void(const Progress&)>& progress = {});
+
+}  // namespace torn::checker

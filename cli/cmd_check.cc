@@ -1,0 +1,137 @@
+// torn check TRACE [--model M] [--points all|flush|fua|mark] [--from-mark NAME] [--expect FILE]
+//   [--oracle fsck,data,ordering,mount] [--host-mount] [--jobs N] [--budget N|Ns] [--db FILE] [--json]
+//   [--junit FILE] [--scratch DIR] [--fsck-timeout S]
+// Exit 0: nothing found; 1: violations; 2: bad input or usage; 130: interrupted (resume with --db).
+#include <fstream>
+
+#include <fmt/core.h>
+
+#include "checker/report.h"
+#include "checker/run.h"
+#include "cli/command.h"
+
+namespace torn::cli {
+namespace {
+
+// "1000" states, or "30s" / "5m" of time.
+Status ParseBudget(const std::string& s, checker::CheckOptions& o) {
+  if (s.empty()) return BadInput("--budget: empty");
+  char unit = s.back();
+  std::string digits = (unit == 's' || unit == 'm') ? s.substr(0, s.size() - 1) : s;
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos)
+    return BadInput("--budget '" + s + "': give a number of states (1000) or a time (30s, 5m)");
+  uint64_t n = std::stoull(digits);
+  if (n == 0) return BadInput("--budget must be positive");
+  if (unit == 's') o.time_budget = std::chrono::seconds(n);
+  else if (unit == 'm') o.time_budget = std::chrono::minutes(n);
+  else o.space.max_states = n;
+  return Status::Ok();
+}
+
+std::string Clock(double s) {
+  if (s < 0 || s > 359999) return "--:--";
+  int t = static_cast<int>(s + 0.5);
+  return t >= 3600 ? fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+                   : fmt::format("{}:{:02}", t / 60, t % 60);
+}
+
+}  // namespace
+
+int RunCheck(std::vector<std::string> args) {
+  CLI::App app{
+      "Enumerate the crash states a trace allows under a model, build each state's image, and judge\n"
+      "it: fsck (e2fsck journal replay, then e2fsck -fn), data (files that must survive, from the\n"
+      "manifests), ordering (jbd2's write-ahead rules on the trace), mount (kernel journal replay).\n"
+      "States with the same image share their verdicts. With --db the results go to SQLite and an\n"
+      "interrupted run resumes where it stopped.",
+      "torn check"};
+  checker::CheckOptions o;
+  std::string model = "fua-barrier", points = "all", oracles, budget, junit, from_mark, expect;
+  bool json = false;
+  double fsck_timeout = 60;
+  app.add_option("TRACE", o.trace, "trace directory or log file")->required();
+  app.add_option("--model", model, "prefix, epoch, fua-barrier (default), torn-sector");
+  app.add_option("--points", points, "crash points: all (default), flush, fua, mark");
+  app.add_option("--from-mark", from_mark, "only crash points at or after this mark");
+  app.add_option("--expect", expect, "manifest file (default: the trace directory's expectations.json)");
+  app.add_option("--oracle", oracles, "comma-separated: fsck,data,ordering,mount (default fsck,data,ordering)");
+  app.add_flag("--host-mount", o.host_mount, "run the mount oracle on this machine's kernel (root)");
+  app.add_option("--jobs,-j", o.jobs, "worker threads (default 1)")->check(CLI::Range(1, 256));
+  app.add_option("--budget", budget, "states (1000) or time (30s, 5m) to spend");
+  app.add_option("--db", o.db, "SQLite file for results; a rerun resumes the same check");
+  app.add_flag("--json", json, "print the result as JSON on stdout");
+  app.add_option("--junit", junit, "write a JUnit XML report to this file");
+  app.add_option("--scratch", o.scratch_dir, "directory for state images (default /dev/shm)");
+  app.add_option("--fsck-timeout", fsck_timeout, "seconds per e2fsck run (default 60)");
+  app.add_option("--seed", o.space.seed, "seed of the bounded enumeration (default 1)");
+  if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
+
+  auto m = models::ParseModel(model);
+  if (!m.ok()) return ReportError(m.status());
+  o.space.model = *m;
+  auto p = models::ParseCrashPoints(points);
+  if (!p.ok()) return ReportError(p.status());
+  o.space.points = *p;
+  if (!oracles.empty()) {
+    auto list = checker::ParseOracleList(oracles);
+    if (!list.ok()) return ReportError(list.status());
+    o.oracles = *list;
+    o.oracles_explicit = true;
+  }
+  if (!budget.empty())
+    if (Status st = ParseBudget(budget, o); !st.ok()) return ReportError(st);
+  if (!from_mark.empty()) o.from_mark = from_mark;
+  if (!expect.empty()) o.expect = expect;
+  o.fsck.timeout = std::chrono::milliseconds(static_cast<int64_t>(fsck_timeout * 1000));
+
+  bool tty = StderrIsTty();
+  double last_plain = -1;
+  auto progress = [&](const checker::Progress& pr) {
+    double rate = pr.seconds > 0 ? pr.checked / pr.seconds : 0;
+    double left = rate > 0 && pr.generated >= pr.checked ? (pr.generated - pr.checked) / rate : -1;
+    if (tty) {
+      int width = 30;
+      int filled = pr.generated ? static_cast<int>(width * std::min(1.0, double(pr.checked) / pr.generated)) : 0;
+      fmt::print(stderr, "\r[{}{}] {}/{} states, {} violations, {:.1f}/s, {} left ",
+                 std::string(filled, '#'), std::string(width - filled, '.'), pr.checked, pr.generated,
+                 pr.violations, rate, Clock(left));
+    } else if (pr.seconds - last_plain >= 10 || (pr.checked == pr.generated && last_plain < pr.seconds)) {
+      last_plain = pr.seconds;
+      fmt::print(stderr, "checked {}/{} states, {} violations, {:.1f} states/s, {} left\n", pr.checked,
+                 pr.generated, pr.violations, rate, Clock(left));
+    }
+  };
+  auto r = checker::RunCheck(o, progress);
+  if (tty) fmt::print(stderr, "\n");
+  if (!r.ok()) {
+    int rc = ReportError(r.status());
+    if (r.status().code() == Code::kInterrupted && !o.db.empty())
+      fmt::print(stderr, "torn: the states checked so far are in {}; run the same command to resume\n", o.db);
+    return rc;
+  }
+  r->points = points;
+  if (!junit.empty()) {
+    std::ofstream out(junit);
+    out << checker::ResultToJunit(*r);
+    if (!out) return ReportError(IoError(junit + ": cannot write the JUnit report"));
+  }
+  if (json) {
+    fmt::print("{}\n", checker::ResultToJson(*r).dump(2));
+  } else {
+    for (const auto& n : r->notes) fmt::print("note: {}\n", n);
+    fmt::print("states: {} possible, {} generated, {} checked ({} distinct images, {} resumed) in {:.1f} s ({})\n",
+               r->possible, r->generated, r->checked, r->distinct_images, r->resumed, r->seconds,
+               r->strategy);
+    if (r->budget_cut) fmt::print("the budget ran out before every generated state was checked\n");
+    for (const auto& v : r->violations) {
+      std::string dropped;
+      for (size_t d : v.dropped) dropped += (dropped.empty() ? "" : ",") + std::to_string(d);
+      fmt::print("violation {}: [{}] state {} crash point {} dropped [{}]: {}\n", v.id,
+                 checker::OracleName(v.oracle), v.state, v.crash_point, dropped, v.detail);
+    }
+    fmt::print("{} violations\n", r->violations.size());
+  }
+  return r->violations.empty() ? kExitOk : kExitViolations;
+}
+
+}  // namespace torn::cli

@@ -1,0 +1,198 @@
+#include "store/store.h"
+
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+namespace torn::store {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS traces(
+  id INTEGER PRIMARY KEY, path TEXT NOT NULL, log_sha256 TEXT NOT NULL UNIQUE,
+  entries INTEGER NOT NULL, sectorsize INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs(
+  id INTEGER PRIMARY KEY, trace_id INTEGER NOT NULL REFERENCES traces(id), key TEXT NOT NULL UNIQUE,
+  options TEXT NOT NULL, started TEXT NOT NULL DEFAULT (datetime('now')), finished TEXT,
+  possible TEXT, generated INTEGER, strategy TEXT);
+CREATE TABLE IF NOT EXISTS states(
+  run_id INTEGER NOT NULL REFERENCES runs(id), state_id INTEGER NOT NULL, model TEXT NOT NULL,
+  segment INTEGER NOT NULL, crash_point INTEGER NOT NULL, base_end INTEGER NOT NULL,
+  dropped TEXT NOT NULL, torn TEXT NOT NULL, digest TEXT NOT NULL, reused_from INTEGER,
+  PRIMARY KEY(run_id, state_id));
+CREATE TABLE IF NOT EXISTS verdicts(
+  run_id INTEGER NOT NULL, state_id INTEGER NOT NULL, oracle TEXT NOT NULL, ok INTEGER NOT NULL,
+  detail TEXT NOT NULL, output TEXT NOT NULL,
+  PRIMARY KEY(run_id, state_id, oracle),
+  FOREIGN KEY(run_id, state_id) REFERENCES states(run_id, state_id));
+)sql";
+
+// A prepared statement, finalized by the destructor.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Stmt& Bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& BindNull(int i) { sqlite3_bind_null(s_, i); return *this; }
+  int Step() { return sqlite3_step(s_); }
+  int64_t Int(int c) { return sqlite3_column_int64(s_, c); }
+  bool IsNull(int c) { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+  std::string Text(int c) {
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, c));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, c))) : std::string();
+  }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+  int rc_ = SQLITE_ERROR;
+};
+
+}  // namespace
+
+Store::Store(Store&& o) noexcept : path_(std::move(o.path_)), db_(o.db_), mu_(std::move(o.mu_)) {
+  o.db_ = nullptr;
+}
+Store::~Store() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+Status Store::Exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    return IoError(path_ + ": " + m);
+  }
+  return Status::Ok();
+}
+
+Result<Store> Store::Open(const std::string& path) {
+  Store s;
+  s.path_ = path;
+  int rc = sqlite3_open_v2(path.c_str(), &s.db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string m = s.db_ ? sqlite3_errmsg(s.db_) : "out of memory";
+    return IoError(path + ": cannot open the database: " + m);
+  }
+  sqlite3_busy_timeout(s.db_, 10000);
+  TORN_RETURN_IF_ERROR(s.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+  Status st = s.Exec(kSchema);
+  if (!st.ok()) return BadInput(st.message() + " (is it a torn database?)");
+  return s;
+}
+
+Result<RunInfo> Store::BeginRun(const TraceInfo& trace, const std::string& key,
+                                const std::string& options_json) {
+  std::lock_guard lock(*mu_);
+  RunInfo info;
+  {
+    Stmt q(db_, "SELECT id, finished FROM runs WHERE key = ?");
+    q.Bind(1, key);
+    if (q.Step() == SQLITE_ROW) {
+      info.id = q.Int(0);
+      info.resumed = true;
+      info.finished = !q.IsNull(1);
+      return info;
+    }
+  }
+  TORN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Stmt t(db_, "INSERT INTO traces(path, log_sha256, entries, sectorsize) VALUES(?,?,?,?) "
+              "ON CONFLICT(log_sha256) DO UPDATE SET path = excluded.path RETURNING id");
+  t.Bind(1, trace.path).Bind(2, trace.log_sha256).Bind(3, int64_t(trace.entries)).Bind(4, int64_t(trace.sectorsize));
+  if (t.Step() != SQLITE_ROW) {
+    (void)Exec("ROLLBACK");
+    return IoError(path_ + ": insert trace: " + sqlite3_errmsg(db_));
+  }
+  int64_t trace_id = t.Int(0);
+  t.Step();  // RETURNING: run the statement to its end before COMMIT
+  Stmt r(db_, "INSERT INTO runs(trace_id, key, options) VALUES(?,?,?) RETURNING id");
+  r.Bind(1, trace_id).Bind(2, key).Bind(3, options_json);
+  if (r.Step() != SQLITE_ROW) {
+    (void)Exec("ROLLBACK");
+    return IoError(path_ + ": insert run: " + sqlite3_errmsg(db_));
+  }
+  info.id = r.Int(0);
+  r.Step();
+  TORN_RETURN_IF_ERROR(Exec("COMMIT"));
+  return info;
+}
+
+Result<std::vector<StoredState>> Store::LoadStates(int64_t run_id) {
+  std::lock_guard lock(*mu_);
+  std::vector<StoredState> out;
+  Stmt q(db_, "SELECT state_id, model, segment, crash_point, base_end, dropped, torn, digest, reused_from "
+              "FROM states WHERE run_id = ? ORDER BY state_id");
+  q.Bind(1, run_id);
+  while (q.Step() == SQLITE_ROW) {
+    StoredState s;
+    s.state_id = uint64_t(q.Int(0));
+    s.model = q.Text(1);
+    s.segment = uint64_t(q.Int(2));
+    s.crash_point = uint64_t(q.Int(3));
+    s.base_end = uint64_t(q.Int(4));
+    auto d = nlohmann::json::parse(q.Text(5), nullptr, false);
+    if (d.is_array())
+      for (const auto& x : d) s.dropped.push_back(x.get<uint64_t>());
+    s.torn_json = q.Text(6);
+    s.digest = q.Text(7);
+    if (!q.IsNull(8)) s.reused_from = uint64_t(q.Int(8));
+    out.push_back(std::move(s));
+  }
+  Stmt v(db_, "SELECT state_id, oracle, ok, detail, output FROM verdicts WHERE run_id = ? "
+              "ORDER BY state_id, oracle");
+  v.Bind(1, run_id);
+  size_t k = 0;
+  while (v.Step() == SQLITE_ROW) {
+    uint64_t id = uint64_t(v.Int(0));
+    while (k < out.size() && out[k].state_id < id) ++k;
+    if (k == out.size() || out[k].state_id != id) continue;
+    out[k].verdicts.push_back({v.Text(1), v.Int(2) != 0, v.Text(3), v.Text(4)});
+  }
+  return out;
+}
+
+Status Store::SaveState(int64_t run_id, const StoredState& s) {
+  std::lock_guard lock(*mu_);
+  TORN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto fail = [&](const std::string& what) {
+    std::string m = sqlite3_errmsg(db_);
+    (void)Exec("ROLLBACK");
+    return IoError(path_ + ": " + what + " of state " + std::to_string(s.state_id) + ": " + m);
+  };
+  {
+    Stmt st(db_, "INSERT INTO states(run_id, state_id, model, segment, crash_point, base_end, dropped, "
+                 "torn, digest, reused_from) VALUES(?,?,?,?,?,?,?,?,?,?)");
+    nlohmann::json dropped = s.dropped;
+    st.Bind(1, run_id).Bind(2, int64_t(s.state_id)).Bind(3, s.model).Bind(4, int64_t(s.segment));
+    st.Bind(5, int64_t(s.crash_point)).Bind(6, int64_t(s.base_end)).Bind(7, dropped.dump());
+    st.Bind(8, s.torn_json).Bind(9, s.digest);
+    if (s.reused_from) st.Bind(10, int64_t(*s.reused_from));
+    else st.BindNull(10);
+    if (st.Step() != SQLITE_DONE) return fail("insert");
+  }
+  for (const auto& v : s.verdicts) {
+    Stmt st(db_, "INSERT INTO verdicts(run_id, state_id, oracle, ok, detail, output) VALUES(?,?,?,?,?,?)");
+    st.Bind(1, run_id).Bind(2, int64_t(s.state_id)).Bind(3, v.oracle).Bind(4, v.ok ? 1 : 0);
+    st.Bind(5, v.detail).Bind(6, v.output);
+    if (st.Step() != SQLITE_DONE) return fail("insert verdict " + v.oracle);
+  }
+  return Exec("COMMIT");
+}
+
+Status Store::FinishRun(int64_t run_id, const std::string& possible, uint64_t generated,
+                        const std::string& strategy) {
+  std::lock_guard lock(*mu_);
+  Stmt st(db_, "UPDATE runs SET finished = datetime('now'), possible = ?, generated = ?, strategy = ? "
+               "WHERE id = ?");
+  st.Bind(1, possible).Bind(2, int64_t(generated)).Bind(3, strategy).Bind(4, run_id);
+  if (st.Step() != SQLITE_DONE) return IoError(path_ + ": finish run: " + sqlite3_errmsg(db_));
+  return Status::Ok();
+}
+
+}  // namespace torn::store

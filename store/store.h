@@ -1,0 +1,92 @@
+// The results store: one SQLite database (WAL mode) per --db file, shared by runs.
+//
+//   traces    (id, path, log_sha256 UNIQUE, entries, sectorsize)
+//   runs      (id, trace_id, key UNIQUE, options JSON, started, finished, possible, generated,
+//              strategy)                     key = what makes two runs the same run (RunKey)
+//   states    (run_id, state_id, model, segment, crash_point, base_end, dropped JSON, torn JSON,
+//              digest, reused_from)          PRIMARY KEY (run_id, state_id)
+//   verdicts  (run_id, state_id, oracle, ok, detail, output)
+//                                            PRIMARY KEY (run_id, state_id, oracle)
+//
+// Invariants:
+//   1. a state row and all its verdict rows are written in one transaction (SaveState): after a crash
+//      of torn (Ctrl-C, kill -9), a state is either fully stored or absent;
+//   2. a state is stored at most once per run (the primary keys; a second save is refused);
+//   3. a run is identified by its key; opening the same key again resumes it: the caller skips the
+//      states already stored and reuses their verdicts.
+// WAL with synchronous=NORMAL: a committed transaction survives the death of the process (what resume
+// needs); only a power cut of the machine running torn may lose the last ones.
+// One Store is one connection; its methods are serialized by an internal mutex, so worker threads may
+// share it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+struct sqlite3;
+
+namespace torn::store {
+
+struct StoredVerdict {
+  std::string oracle;
+  bool ok = true;
+  std::string detail;
+  std::string output;
+};
+
+struct StoredState {
+  uint64_t state_id = 0;
+  std::string model;
+  uint64_t segment = 0;
+  uint64_t crash_point = 0;
+  uint64_t base_end = 0;
+  std::vector<uint64_t> dropped;
+  std::string torn_json = "[]";
+  std::string digest;                    // hex; empty when the state was not materialized
+  std::optional<uint64_t> reused_from;   // verdicts copied from this state (same image)
+  std::vector<StoredVerdict> verdicts;
+};
+
+struct TraceInfo {
+  std::string path;
+  std::string log_sha256;
+  uint64_t entries = 0;
+  uint32_t sectorsize = 0;
+};
+
+struct RunInfo {
+  int64_t id = 0;
+  bool resumed = false;        // the key existed already
+  bool finished = false;       // and that run had completed
+};
+
+class Store {
+ public:
+  static Result<Store> Open(const std::string& path);
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) = delete;
+  ~Store();
+
+  // Finds the run with this key, or creates it (with its trace row).
+  Result<RunInfo> BeginRun(const TraceInfo& trace, const std::string& key, const std::string& options_json);
+  Result<std::vector<StoredState>> LoadStates(int64_t run_id);
+  Status SaveState(int64_t run_id, const StoredState& state);
+  Status FinishRun(int64_t run_id, const std::string& possible, uint64_t generated,
+                   const std::string& strategy);
+  const std::string& path() const { return path_; }
+
+ private:
+  Store() = default;
+  Status Exec(const std::string& sql);
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
+};
+
+}  // namespace torn::store

@@ -1,0 +1,272 @@
+// torn check end to end, through the binary, on the real-kernel samples, with the real e2fsck and
+// SQLite. A barrier-less trace is derived from a real one (flush and FUA flags removed, empty flushes
+// dropped: what ext4 mounted with barrier=0 sends) until the recorder's corpus lands; the tests using
+// it say "Synthetic".
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "base/subprocess.h"
+#include "base/temp_file.h"
+#include "replayer/apply.h"
+#include "store/store.h"
+#include "tests/test_util.h"
+#include "trace/expectations.h"
+#include "trace/log.h"
+#include "trace/log_builder.h"
+
+namespace torn::testing {
+namespace {
+
+std::string WriteManifest(const std::string& sample, const std::string& path, bool break_p_one) {
+  auto m = SampleFacts(sample)["manifests_at_marks"];
+  if (break_p_one)
+    for (const char* mark : {"step-1", "step-2"})
+      for (auto& f : m[mark]["files"])
+        if (f["path"] == "p/one") f["md5"] = "00000000000000000000000000000000";
+  std::ofstream(path) << m.dump(1);
+  return path;
+}
+
+// The sample's log with every FLUSH and FUA flag after the mkfs mark removed and the empty flushes
+// dropped (mkfs itself keeps its flushes: crashing inside mkfs is not what is tested).
+std::string BarrierlessLog(const std::string& sample, const std::string& path) {
+  auto log = trace::Log::Open(SampleLog(sample));
+  EXPECT_TRUE(log.ok());
+  trace::LogBuilder b(log->sectorsize());
+  std::vector<std::byte> data;
+  size_t mkfs = *log->FindMark("mkfs");
+  for (size_t i = 0; i < log->size(); ++i) {
+    const trace::Entry& e = log->entry(i);
+    if (i < mkfs) {
+      data.resize(e.has_data() ? log->entry_bytes(i) : 0);
+      if (e.has_data()) EXPECT_TRUE(log->ReadData(i, data).ok());
+      if (e.mark()) b.Mark(log->mark_name(e));
+      else if (e.nr_sectors == 0) b.Flush(e.flags);
+      else b.Raw(e.sector, e.nr_sectors, e.flags, 0, data);
+      continue;
+    }
+    if (e.mark()) {
+      b.Mark(log->mark_name(e));
+      continue;
+    }
+    if (e.nr_sectors == 0) continue;  // an empty flush
+    data.resize(e.has_data() ? log->entry_bytes(i) : 0);
+    if (e.has_data()) EXPECT_TRUE(log->ReadData(i, data).ok());
+    b.Raw(e.sector, e.nr_sectors, e.flags & ~(trace::kFlagFlush | trace::kFlagFua), 0, data);
+  }
+  b.WriteTo(path);
+  return path;
+}
+
+nlohmann::json CheckJson(const std::vector<std::string>& args, int expect_rc) {
+  auto r = RunTorn(args, 900);
+  EXPECT_EQ(r.status.code, expect_rc) << r.output;
+  size_t brace = r.output.find('{');  // progress lines go to stderr, merged: skip them
+  EXPECT_NE(brace, std::string::npos) << r.output;
+  auto j = nlohmann::json::parse(r.output.substr(brace == std::string::npos ? 0 : brace), nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r.output;
+  return j;
+}
+
+void ExpectContractJson(const nlohmann::json& j) {
+  ASSERT_TRUE(j.contains("states"));
+  for (const char* k : {"possible", "generated", "checked"}) {
+    ASSERT_TRUE(j["states"].contains(k)) << k;
+    EXPECT_TRUE(j["states"][k].is_number_unsigned() || j["states"][k].is_string()) << k;
+  }
+  EXPECT_LE(j["states"]["checked"].get<uint64_t>(), j["states"]["generated"].get<uint64_t>());
+  ASSERT_TRUE(j["violations"].is_array());
+  uint64_t id = 0;
+  for (const auto& v : j["violations"]) {
+    EXPECT_EQ(v["id"].get<uint64_t>(), ++id);
+    EXPECT_TRUE(v["oracle"].is_string());
+    EXPECT_TRUE(v["crash_point"].is_number_unsigned());
+    EXPECT_TRUE(v["dropped"].is_array());
+    for (const auto& d : v["dropped"]) EXPECT_LE(d.get<uint64_t>(), v["crash_point"].get<uint64_t>());
+    EXPECT_TRUE(v["detail"].is_string() && !v["detail"].get<std::string>().empty());
+  }
+}
+
+class CheckSamples : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CheckSamples, FuaBarrierFindsNothingOnExt4WithBarriers) {
+  auto dir = TempDir::Create("torn-check-");
+  std::string expect = WriteManifest(GetParam(), dir->path() + "/expect.json", false);
+  std::string junit = dir->path() + "/junit.xml";
+  auto j = CheckJson({"check", SampleLog(GetParam()), "--from-mark", "mkfs", "--budget", "250", "--expect",
+                      expect, "--jobs", "2", "--json", "--junit", junit},
+                     0);
+  ExpectContractJson(j);
+  EXPECT_EQ(j["model"], "fua-barrier");
+  EXPECT_EQ(j["states"]["generated"], 250);
+  EXPECT_EQ(j["states"]["checked"], 250);
+  EXPECT_TRUE(j["violations"].empty()) << j["violations"].dump(1);
+  EXPECT_EQ(j["oracles"], nlohmann::json({"fsck", "data", "ordering"}));
+  // The JUnit report: well-formed (xmllint), one test case per crash point, no failure.
+  auto lint = RunChild({.argv = {"xmllint", "--noout", junit}});
+  ASSERT_TRUE(lint.ok());
+  EXPECT_TRUE(lint->status.success()) << lint->output;
+  std::ifstream in(junit);
+  std::string xml((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(xml.find("<testsuite name=\"torn check\""), std::string::npos);
+  EXPECT_EQ(xml.find("<failure"), std::string::npos);
+  EXPECT_NE(xml.find("<testcase classname=\"torn.fua-barrier\" name=\"crash point "), std::string::npos);
+}
+
+TEST_P(CheckSamples, PrefixAtFuaPointsIsWhatGeneric482Checks) {
+  auto j = CheckJson({"check", SampleLog(GetParam()), "--model", "prefix", "--points", "fua", "--from-mark",
+                      "mkfs", "--json"},
+                     0);
+  ExpectContractJson(j);
+  EXPECT_EQ(j["states"]["checked"], j["states"]["generated"]);
+  EXPECT_GT(j["states"]["checked"].get<int>(), 3);
+}
+
+TEST_P(CheckSamples, OneStableFileWithAWrongMd5IsExactlyWhatTheDataOracleReports) {
+  auto dir = TempDir::Create("torn-check-");
+  std::string expect = WriteManifest(GetParam(), dir->path() + "/expect.json", true);
+  auto j = CheckJson({"check", SampleLog(GetParam()), "--model", "prefix", "--from-mark", "step-1",
+                      "--oracle", "data", "--expect", expect, "--json"},
+                     1);
+  ExpectContractJson(j);
+  ASSERT_FALSE(j["violations"].empty());
+  for (const auto& v : j["violations"]) {
+    EXPECT_EQ(v["oracle"], "data");
+    std::string d = v["detail"];
+    EXPECT_NE(d.find("1 of "), std::string::npos) << d;
+    EXPECT_NE(d.find("p/one: size 6 md5 eb260e9ae827821beceeed4104f0ad89, expected size 6 md5 0000"),
+              std::string::npos)
+        << d;
+  }
+  // The correct manifest: nothing.
+  std::string good = WriteManifest(GetParam(), dir->path() + "/good.json", false);
+  CheckJson({"check", SampleLog(GetParam()), "--model", "prefix", "--from-mark", "step-1", "--oracle",
+             "data", "--expect", good, "--json"},
+            0);
+}
+
+INSTANTIATE_TEST_SUITE_P(RealKernel, CheckSamples, ::testing::ValuesIn(SampleNames()));
+
+// Replays a violation's state by hand: entries [0, crash_point] minus the dropped ones, applied with the
+// replayer's ApplyEntry onto a zeroed image, then the real e2fsck, run directly.
+bool FsckFailsOnHandReplay(const trace::Log& log, const nlohmann::json& v, uint64_t bytes,
+                           const std::string& img) {
+  std::set<size_t> dropped;
+  for (const auto& d : v["dropped"]) dropped.insert(d.get<size_t>());
+  {
+    UniqueFd fd = std::move(OpenFile(img, O_RDWR | O_CREAT | O_TRUNC).value());
+    EXPECT_EQ(::ftruncate(fd.get(), static_cast<off_t>(bytes)), 0);
+    replay::Target t{fd.get(), false, bytes};
+    std::vector<std::byte> scratch;
+    for (size_t i = 0; i <= v["crash_point"].get<size_t>(); ++i)
+      if (!dropped.count(i)) EXPECT_TRUE(replay::ApplyEntry(log, i, t, scratch).ok());
+  }
+  auto replay = RunChild({.argv = {"e2fsck", "-E", "journal_only", "-y", img}});
+  auto check = RunChild({.argv = {"e2fsck", "-fn", img}});
+  int rc = replay->status.code;
+  return (rc & ~3) != 0 || !check->status.success();
+}
+
+TEST(CheckSynthetic, BarrierlessExt4BreaksFsckAndOrderingAndTheDroppedEntriesReproduceIt) {
+  auto dir = TempDir::Create("torn-check-");
+  std::string log_path = BarrierlessLog("ext4-512", dir->path() + "/nobarrier.log");
+  auto j = CheckJson({"check", log_path, "--from-mark", "mkfs", "--budget", "200", "--oracle",
+                      "fsck,ordering", "--jobs", "2", "--json"},
+                     1);
+  ExpectContractJson(j);
+  std::vector<nlohmann::json> fsck;
+  size_t ordering = 0;
+  for (const auto& v : j["violations"]) {
+    if (v["oracle"] == "fsck") fsck.push_back(v);
+    ordering += v["oracle"] == "ordering";
+  }
+  EXPECT_GT(fsck.size(), 0u) << j.dump(1);
+  EXPECT_GT(ordering, 0u) << j.dump(1);
+  auto log = trace::Log::Open(log_path);
+  ASSERT_TRUE(log.ok());
+  uint64_t bytes = SampleFacts("ext4-512")["recorded_with"]["device_bytes"];
+  for (size_t k = 0; k < fsck.size() && k < 5; ++k)
+    EXPECT_TRUE(FsckFailsOnHandReplay(*log, fsck[k], bytes, dir->path() + "/hand.img")) << fsck[k].dump();
+}
+
+TEST(CheckSynthetic, KillNineThenResumeLosesAndDuplicatesNothing) {
+  auto dir = TempDir::Create("torn-check-");
+  std::string log_path = BarrierlessLog("ext4-512", dir->path() + "/nobarrier.log");
+  std::string db = dir->path() + "/results.db";
+  std::vector<std::string> args = {"check", log_path, "--from-mark", "mkfs", "--budget", "150", "--oracle",
+                                   "fsck,ordering", "--jobs", "2", "--json"};
+  // The reference: one uninterrupted run without a database.
+  auto whole = CheckJson(args, 1);
+
+  std::vector<std::string> with_db = args;
+  with_db.insert(with_db.end(), {"--db", db});
+  {
+    SpawnOptions o;
+    o.argv = {TORN_BINARY};
+    o.argv.insert(o.argv.end(), with_db.begin(), with_db.end());
+    auto child = Subprocess::Start(o);
+    ASSERT_TRUE(child.ok()) << child.status().message();
+    // Wait until some states are stored, then kill -9 in the middle of the run.
+    for (int i = 0; i < 600; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      auto s = store::Store::Open(db);
+      if (!s.ok()) continue;
+      auto states = s->LoadStates(1);
+      if (states.ok() && states->size() >= 40) break;
+    }
+    ASSERT_EQ(::kill(child->pid(), SIGKILL), 0);
+    RunResult r = child->Wait();
+    EXPECT_EQ(r.status.how, ExitStatus::How::kSignaled);
+  }
+  size_t before;
+  {
+    auto s = store::Store::Open(db);
+    ASSERT_TRUE(s.ok());
+    auto states = s->LoadStates(1);
+    ASSERT_TRUE(states.ok());
+    before = states->size();
+  }
+  EXPECT_GE(before, 40u);
+  EXPECT_LT(before, 150u) << "the run ended before the kill";
+
+  auto resumed = CheckJson(with_db, 1);
+  EXPECT_EQ(resumed["resumed"].get<size_t>(), before);
+  EXPECT_EQ(resumed["states"], whole["states"]);
+  EXPECT_EQ(resumed["violations"], whole["violations"]);
+
+  auto s = store::Store::Open(db);
+  auto states = s->LoadStates(1);
+  ASSERT_TRUE(states.ok());
+  EXPECT_EQ(states->size(), 150u);
+  std::set<uint64_t> ids;
+  for (const auto& st : *states) {
+    ids.insert(st.state_id);
+    EXPECT_EQ(st.verdicts.size(), 2u) << "state " << st.state_id;
+  }
+  EXPECT_EQ(ids.size(), 150u);
+  // A third run finds the finished run and checks nothing new.
+  auto again = CheckJson(with_db, 1);
+  EXPECT_EQ(again["resumed"], 150);
+  EXPECT_EQ(again["violations"], whole["violations"]);
+}
+
+TEST(CheckUsage, BadArgumentsExitTwo) {
+  EXPECT_EQ(RunTorn({"check", SampleLog("ext4-4k"), "--model", "nope"}).status.code, 2);
+  EXPECT_EQ(RunTorn({"check", SampleLog("ext4-4k"), "--oracle", "fsck,bogus"}).status.code, 2);
+  EXPECT_EQ(RunTorn({"check", SampleLog("ext4-4k"), "--budget", "ten"}).status.code, 2);
+  EXPECT_EQ(RunTorn({"check", SampleLog("ext4-4k"), "--from-mark", "no-such"}).status.code, 2);
+  auto r = RunTorn({"check", SampleLog("ext4-4k"), "--oracle", "mount"});
+  EXPECT_EQ(r.status.code, 2);
+  EXPECT_NE(r.output.find("--host-mount"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace torn::testing
