@@ -143,7 +143,7 @@ int RunRecord(std::vector<std::string> args) {
   app.add_flag("--host", host, "record on this machine through device-mapper");
   app.add_option("--workload", workload, "shell script to run in the guest (--vm)");
   app.add_option("--out", out, "trace directory to write")->required();
-  app.add_option("--fs", fs, "file system to make on $DEV: ext4 (default), xfs, btrfs");
+  app.add_option("--fs", fs, "file system to make on $DEV: ext4 (default), xfs (--size 300M at least), btrfs");
   app.add_option("--mkfs-opts", mkfs_opts, "extra mkfs options, e.g. \"-O fast_commit\"");
   app.add_option("--mount-opts", mount_opts, "mount options, e.g. \"data=journal\" or \"barrier=0\"");
   app.add_option("--size", size, "size of the logged device (default 128M)");
