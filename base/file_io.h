@@ -1,6 +1,6 @@
 // Whole small files as strings, written atomically, and an advisory lock on a file, owned by RAII.
 //   ReadFileToString   the file's bytes; the error names the path
-//   WriteFileAtomic    writes PATH.tmp, fsyncs it, renames it over PATH: readers see the old or the
+//   WriteFileAtomic    writes PATH.tmp.PID, fsyncs it, renames it over PATH: readers see the old or the
 //                      new content, never a half
 //   FileLock           flock(LOCK_EX) on PATH (created if missing) until the owner goes away; used to
 //                      serialize torn processes sharing a cache

@@ -6,6 +6,8 @@
 #include <fmt/core.h>
 
 #include <chrono>
+#include <mutex>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
@@ -57,19 +59,36 @@ std::optional<uint64_t> ParseSize(std::string s) {
   return std::stoull(s) * mult;
 }
 
-// Streams the console; on a terminal keeps a progress line under it.
+// Streams the console; on a terminal keeps a progress line under it, redrawn twice a second by a
+// ticker thread (the guest is silent while it boots), so every write holds the mutex.
 class ConsoleView {
  public:
-  explicit ConsoleView(bool quiet) : quiet_(quiet), tty_(StderrIsTty()), start_(Clock::now()) {}
+  explicit ConsoleView(bool quiet) : quiet_(quiet), tty_(StderrIsTty()), start_(Clock::now()) {
+    if (tty_) {
+      ticker_ = std::jthread([this](std::stop_token stop) {
+        while (!stop.stop_requested()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(500));
+          std::lock_guard lock(mu_);
+          Redraw();
+        }
+      });
+    }
+  }
   ~ConsoleView() { Done(); }
-  // Clears the progress line; nothing is drawn afterwards.
+  // Stops the ticker and clears the progress line; nothing is drawn afterwards.
   void Done() {
+    if (ticker_.joinable()) {
+      ticker_.request_stop();
+      ticker_.join();
+    }
+    std::lock_guard lock(mu_);
     ClearProgress();
     tty_ = false;
     quiet_ = true;
   }
 
   void Console(std::string_view chunk) {
+    std::lock_guard lock(mu_);
     for (char c : chunk) {
       if (c == '\r') continue;
       if (c != '\n') {
@@ -82,6 +101,7 @@ class ConsoleView {
     Redraw();
   }
   void Phase(std::string_view what) {
+    std::lock_guard lock(mu_);
     phase_ = what;
     if (!tty_) fmt::print(stderr, "torn: {}\n", what);
     Redraw();
@@ -115,11 +135,13 @@ class ConsoleView {
     drawn_ = true;
   }
 
+  std::mutex mu_;
   bool quiet_, tty_;
   Clock::time_point start_;
   std::string line_, phase_ = "starting";
   int marks_ = 0;
   bool drawn_ = false;
+  std::jthread ticker_;
 };
 
 int RecordHost(const recorder::HostRecordOptions& o) {
@@ -143,7 +165,7 @@ int RunRecord(std::vector<std::string> args) {
   app.add_flag("--host", host, "record on this machine through device-mapper");
   app.add_option("--workload", workload, "shell script to run in the guest (--vm)");
   app.add_option("--out", out, "trace directory to write")->required();
-  app.add_option("--fs", fs, "file system to make on $DEV: ext4 (default), xfs, btrfs");
+  app.add_option("--fs", fs, "file system to make on $DEV: ext4 (default), xfs (--size 300M at least), btrfs");
   app.add_option("--mkfs-opts", mkfs_opts, "extra mkfs options, e.g. \"-O fast_commit\"");
   app.add_option("--mount-opts", mount_opts, "mount options, e.g. \"data=journal\" or \"barrier=0\"");
   app.add_option("--size", size, "size of the logged device (default 128M)");

@@ -1,6 +1,7 @@
 #include "lab/kernel.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -68,15 +69,19 @@ Status ExtractVmlinux(const std::string& image, const std::string& out) {
   TORN_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(image));
   size_t at = FindXzPayload(bytes);
   if (at == std::string::npos) return Unavailable(image + ": no XZ payload");
-  std::string xz = out + ".xz";
-  TORN_RETURN_IF_ERROR(WriteFileAtomic(xz, std::string_view(bytes).substr(at)));
-  Status st = Run({"xz", "-d", "-k", "-f", "-q", "--single-stream", xz});
+  // Into a name of our own, renamed into place when whole: another torn may extract the same image.
+  std::string tmp = out + ".tmp." + std::to_string(::getpid());
+  TORN_RETURN_IF_ERROR(WriteFileAtomic(tmp + ".xz", std::string_view(bytes).substr(at)));
+  Status st = Run({"xz", "-d", "-f", "-q", "--single-stream", tmp + ".xz"});  // writes tmp
   std::error_code ec;
-  fs::remove(xz, ec);
-  TORN_RETURN_IF_ERROR(st.with_context("extract the kernel from " + image));
-  TORN_ASSIGN_OR_RETURN(std::string head, ReadFileToString(out));
-  if (!head.starts_with("\x7f" "ELF")) return Unavailable(image + ": its payload is not an ELF kernel");
-  return Status::Ok();
+  fs::remove(tmp + ".xz", ec);
+  if (st.ok()) {
+    auto head = ReadFileToString(tmp);
+    if (!head.ok() || !head->starts_with("\x7f" "ELF")) st = Unavailable(image + ": its payload is not an ELF kernel");
+  }
+  if (st.ok()) fs::rename(tmp, out, ec);
+  fs::remove(tmp, ec);
+  return st.with_context("extract the kernel from " + image);
 }
 
 Result<Kernel> LoadCached(const std::string& dir) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "base/file_io.h"
+#include "base/interrupt.h"
 #include "base/subprocess.h"
 #include "base/temp_file.h"
 #include "lab/cpio.h"
@@ -120,7 +121,8 @@ Result<GuestResult> RunWith(const GuestSpec& spec, Accel accel) {
 
 }  // namespace
 
-Accel ResolveAccel(Accel requested, const Kernel& kernel, const Initramfs& initramfs) {
+Accel ResolveAccel(Accel requested, const Kernel& kernel, const Initramfs& initramfs,
+                   const std::function<void(std::string_view)>& progress) {
   if (const char* env = ::getenv("TORN_ACCEL"); env && *env) {
     if (std::string_view(env) == "tcg") return Accel::kTcg;
     if (std::string_view(env) == "kvm") return Accel::kKvm;
@@ -130,6 +132,7 @@ Accel ResolveAccel(Accel requested, const Kernel& kernel, const Initramfs& initr
   auto verdict = ReadFileToString(ProbeFile());
   if (verdict.ok()) return verdict->starts_with("ok") ? Accel::kKvm : Accel::kTcg;
   // Probe: boot a job that does nothing under KVM with a short deadline.
+  if (progress) progress("probing whether KVM guests boot on this host (once; the verdict is cached)");
   GuestSpec probe;
   probe.kernel = kernel;
   probe.initramfs = initramfs;
@@ -137,6 +140,7 @@ Accel ResolveAccel(Accel requested, const Kernel& kernel, const Initramfs& initr
   probe.timeout = std::chrono::seconds(20);
   auto r = RunWith(probe, Accel::kKvm);
   bool ok = r.ok() && r->outcome.ok();
+  if (Interrupted()) return Accel::kTcg;  // no verdict from an interrupted probe
   std::error_code ec;
   fs::create_directories(CacheRoot(), ec);
   (void)WriteFileAtomic(ProbeFile(), ok ? "ok\n" : "hangs or fails\n");
@@ -144,7 +148,7 @@ Accel ResolveAccel(Accel requested, const Kernel& kernel, const Initramfs& initr
 }
 
 Result<GuestResult> RunGuest(const GuestSpec& spec) {
-  return RunWith(spec, ResolveAccel(spec.accel, spec.kernel, spec.initramfs));
+  return RunWith(spec, ResolveAccel(spec.accel, spec.kernel, spec.initramfs, spec.on_progress));
 }
 
 }  // namespace torn::lab

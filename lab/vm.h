@@ -55,6 +55,7 @@ struct GuestSpec {
   unsigned memory_mib = 512;
   Accel accel = Accel::kAuto;
   std::function<void(std::string_view)> on_console;  // console output as it arrives
+  std::function<void(std::string_view)> on_progress; // what takes long besides the job (a KVM probe)
 };
 
 struct GuestResult {
@@ -72,6 +73,7 @@ struct GuestResult {
 Result<GuestResult> RunGuest(const GuestSpec& spec);
 
 // The accelerator a kAuto run uses on this host (may boot a probe guest the first time).
-Accel ResolveAccel(Accel requested, const Kernel& kernel, const Initramfs& initramfs);
+Accel ResolveAccel(Accel requested, const Kernel& kernel, const Initramfs& initramfs,
+                   const std::function<void(std::string_view)>& progress = nullptr);
 
 }  // namespace torn::lab

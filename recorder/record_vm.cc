@@ -132,6 +132,7 @@ Result<VmRecordResult> RecordInVm(const VmRecordOptions& o) {
   g.timeout = o.timeout;
   g.accel = o.accel;
   g.on_console = o.on_console;
+  g.on_progress = o.on_progress;
   progress("booting " + kernel->description);
   TORN_ASSIGN_OR_RETURN(lab::GuestResult run, lab::RunGuest(g));
   if (run.outcome.outcome == lab::Outcome::kInterrupted) return Status(Code::kInterrupted, "interrupted");

@@ -13,6 +13,8 @@ PACKAGES=(
   zstd e2fsprogs util-linux dmsetup kmod cpio busybox-static qemu-system-x86
   # the lab VM: unpacking the kernel package, extracting its uncompressed image
   xz-utils dpkg apt
+  # optional file systems for `torn record --fs xfs|btrfs`
+  xfsprogs btrfs-progs
 )
 
 missing=()
