@@ -91,6 +91,7 @@ int RunStates(std::vector<std::string> args) {
                       {"units", s.units},
                       {"possible", s.possible.str()},
                       {"generated", s.generated},
+                      {"duplicates", s.duplicates},
                       {"strategy", s.strategy}});
     }
     nlohmann::json j = {
@@ -102,6 +103,7 @@ int RunStates(std::vector<std::string> args) {
         {"total",
          {{"possible", cov.possible.str()},
           {"generated", cov.generated},
+          {"duplicates", cov.duplicates},
           {"strategy", cov.strategy},
           {"seed", cov.seed}}},
         {"segments", segs},
@@ -111,17 +113,19 @@ int RunStates(std::vector<std::string> args) {
   }
   fmt::print("trace {}  model {}  points {}{}\n\n", trace, model_name, points_name,
              from_mark.empty() ? "" : "  from mark " + from_mark);
-  fmt::print("{:>7} {:>8} {:>15} {:>7} {:>6} {:>22} {:>10}  {}\n", "segment", "barrier", "window",
-             "writes", "units", "possible", "generated", "strategy");
+  fmt::print("{:>7} {:>8} {:>15} {:>7} {:>6} {:>22} {:>10} {:>6}  {}\n", "segment", "barrier",
+             "window", "writes", "units", "possible", "generated", "dups", "strategy");
   for (const models::Segment& s : space->segments()) {
     std::string barrier = s.barrier == models::kNoEntry ? "start" : std::to_string(s.barrier);
     std::string window = s.first > s.last ? "-" : fmt::format("{}..{}", s.first, s.last);
-    fmt::print("{:>7} {:>8} {:>15} {:>7} {:>6} {:>22} {:>10}  {}\n", s.index, barrier, window,
-               s.content_entries, s.units, Short(s.possible), s.generated, s.strategy);
+    fmt::print("{:>7} {:>8} {:>15} {:>7} {:>6} {:>22} {:>10} {:>6}  {}\n", s.index, barrier, window,
+               s.content_entries, s.units, Short(s.possible), s.generated, s.duplicates,
+               s.strategy);
   }
-  fmt::print("\ntotal: {} states possible{}, {} generated ({})\n", Short(cov.possible),
-             cov.possible.str().size() > 20 ? " (exact in --json)" : "", cov.generated,
-             cov.strategy);
+  fmt::print("\ntotal: {} states possible{}, {} generated ({}), {} of them certainly identical to "
+             "another generated state (dups)\n",
+             Short(cov.possible), cov.possible.str().size() > 20 ? " (exact in --json)" : "",
+             cov.generated, cov.strategy, cov.duplicates);
   return kExitOk;
 }
 

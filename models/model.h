@@ -64,6 +64,11 @@ struct CrashState {
   std::vector<size_t> dropped;  // content entries in [base_end, crash_point] that are not durable
   std::vector<TornWrite> torn;  // torn-sector model only
   uint64_t digest = 0;      // content digest of the state's image when the enumerator computed it
+  // Certainly the same image as another state of the same segment that is also generated: it keeps a
+  // write together with a later one that overwrites all of it (the dependency graph's overwrite
+  // edges); dropping the first gives the same bytes. Set only in exhaustive segments. A checker may
+  // skip such a state and give it that state's verdict.
+  bool duplicate = false;
 
   bool durable(size_t entry) const;  // whole-entry durability (a torn entry counts as not durable)
 };
@@ -83,11 +88,13 @@ struct Segment {
   BigCount possible = 0;   // states the model allows here, exact
   uint64_t generated = 0;  // states the enumeration will produce here within the budget
   std::string strategy;    // "exhaustive", or the bounded strategy's name with its parameters
+  uint64_t duplicates = 0; // generated states flagged CrashState::duplicate
 };
 
 struct Coverage {
   BigCount possible = 0;   // exact, summed over segments
   uint64_t generated = 0;
+  uint64_t duplicates = 0; // generated states certainly identical to another generated one
   std::string strategy;    // overall description, e.g. "exhaustive" or "bounded: k=1 + 1000 random (seed 7)"
   uint64_t seed = 0;
 };

@@ -2,6 +2,7 @@
 // small logs, the generated states against a brute force written straight from each model's rule.
 #include "models/model.h"
 
+#include <map>
 #include <random>
 #include <set>
 
@@ -275,6 +276,46 @@ TEST(ModelsSynthetic, RandomLogsMatchTheBruteForceOfEachRule) {
       EXPECT_EQ(space->coverage().generated, n);
     }
   }
+}
+
+TEST(ModelsSynthetic, DuplicatesByHand) {
+  // a, then b over all of a, then c elsewhere: keeping a with b is the image of keeping b alone.
+  trace::LogBuilder b(512);
+  b.Write(0, 1, 0x10).Write(0, 2, 0x20).Write(8, 1, 0x30);
+  trace::Log log = Open(b);
+  auto space = StateSpace::Build(log, {.model = ModelKind::kFuaBarrier});
+  ASSERT_TRUE(space.ok());
+  EXPECT_EQ(space->segments()[0].duplicates, 2u);  // {a,b} and {a,b,c}
+  std::vector<std::string> dups;
+  ASSERT_TRUE(space->ForEach([&](const CrashState& st) {
+                     if (st.duplicate) dups.push_back(Describe(log, st, "abc"));
+                     return Status::Ok();
+                   }).ok());
+  EXPECT_EQ(dups, (std::vector<std::string>{"{a,b}", "{a,b,c}"}));
+}
+
+TEST(ModelsSynthetic, DuplicatesHaveTheDigestOfAStateThatIsNot) {
+  std::mt19937_64 rng(11);
+  uint64_t flagged = 0;
+  for (int round = 0; round < 200; ++round) {
+    trace::Log log = Open(RandomLog(rng));
+    for (ModelKind m : {ModelKind::kEpoch, ModelKind::kFuaBarrier, ModelKind::kTornSector}) {
+      auto space = StateSpace::Build(log, {.model = m});
+      ASSERT_TRUE(space.ok());
+      std::map<size_t, std::set<uint64_t>> plain;  // segment -> digests of states not flagged
+      std::vector<std::pair<size_t, uint64_t>> dups;
+      std::map<size_t, uint64_t> per_segment;
+      ASSERT_TRUE(space->ForEach([&](const CrashState& st) {
+                         if (st.duplicate) dups.emplace_back(st.segment, st.digest), ++per_segment[st.segment];
+                         else plain[st.segment].insert(st.digest);
+                         return Status::Ok();
+                       }).ok());
+      for (auto [seg, digest] : dups) EXPECT_TRUE(plain[seg].count(digest)) << "round " << round;
+      for (const Segment& s : space->segments()) EXPECT_EQ(s.duplicates, per_segment[s.index]);
+      flagged += dups.size();
+    }
+  }
+  EXPECT_GT(flagged, 100u);  // the random logs do overwrite
 }
 
 TEST(ModelsSynthetic, BudgetCutsShortDistinctStatesFromTheRule) {

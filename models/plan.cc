@@ -101,6 +101,28 @@ void ChooseStrategy(SegmentPlan& sp, uint64_t share, uint64_t seed) {
                          : fmt::format("bounded: {} random (seed {})", sp.random, seed);
 }
 
+// Exhaustive subsets: how many of the segment's states keep a unit together with one that overwrites it
+// (one pass over the 2^n masks, n being small enough to fit the budget).
+uint64_t CountDuplicates(const SegmentPlan& sp) {
+  if (sp.kind != WindowKind::kSubsets || !sp.exhaustive || sp.shadows.empty()) return 0;
+  const size_t n = sp.units.size();
+  std::vector<uint64_t> covers(n, 0);
+  for (auto [x, y] : sp.shadows) covers[x] |= uint64_t{1} << y;
+  std::vector<uint32_t> shadowed;
+  for (uint32_t u = 0; u < n; ++u)
+    if (covers[u]) shadowed.push_back(u);
+  uint64_t count = 0;
+  for (uint64_t m = sp.skip_base ? 1 : 0; m < (uint64_t{1} << n); ++m) {
+    for (uint32_t u : shadowed) {
+      if ((m >> u & 1) && (m & covers[u])) {
+        ++count;
+        break;
+      }
+    }
+  }
+  return count;
+}
+
 }  // namespace
 
 uint64_t NeighbourhoodSize(uint64_t n, int k, bool skip_base) {
@@ -178,9 +200,11 @@ Result<Plan> PlanStates(const trace::Log& log, const SpaceOptions& options) {
 
   Coverage& cov = plan.coverage;
   cov.seed = options.seed;
-  for (const SegmentPlan& sp : plan.segments) {
+  for (SegmentPlan& sp : plan.segments) {
+    sp.info.duplicates = CountDuplicates(sp);
     cov.possible += sp.info.possible;
     cov.generated += sp.info.generated;
+    cov.duplicates += sp.info.duplicates;
   }
   cov.strategy = exhaustive == plan.segments.size()
                      ? "exhaustive"

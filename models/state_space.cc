@@ -86,8 +86,24 @@ Status StateSpace::ForEach(const std::function<Status(const CrashState&)>& visit
       write_of_unit.resize(sp.units.size());
       for (size_t u = 0; u < sp.units.size(); ++u) write_of_unit[u] = *content.WriteOf(sp.units[u].entry);
     }
+    // Shadow pairs (x, y) by unit, and how many have both kept: a state with one is a duplicate.
+    std::vector<std::vector<uint32_t>> pairs_of(sp.info.duplicates ? sp.units.size() : 0);
+    for (uint32_t p = 0; p < sp.shadows.size() && sp.info.duplicates; ++p) {
+      pairs_of[sp.shadows[p].first].push_back(p);
+      pairs_of[sp.shadows[p].second].push_back(p);
+    }
+    uint64_t both_kept = 0;
+    std::vector<uint8_t> kept(pairs_of.size(), 0);  // the walker's bits, one toggle at a time
     Walker w(sp, impl_->options.seed + sp.info.index);
     while (w.Next()) {
+      for (uint32_t u : sp.info.duplicates ? w.toggled() : std::vector<uint32_t>{}) {
+        for (uint32_t p : pairs_of[u]) {
+          uint32_t other = sp.shadows[p].first == u ? sp.shadows[p].second : sp.shadows[p].first;
+          if (kept[other]) both_kept = kept[u] ? both_kept - 1 : both_kept + 1;
+        }
+        kept[u] ^= 1;
+      }
+      st.duplicate = both_kept > 0;
       if ((id & 1023) == 0) TORN_RETURN_IF_ERROR(CheckInterrupted());
       st.id = id++;
       DescribeState(sp, w, st);
