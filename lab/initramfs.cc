@@ -1,6 +1,5 @@
 #include "lab/initramfs.h"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -8,6 +7,7 @@
 #include <sstream>
 
 #include "base/file_io.h"
+#include "base/hash.h"
 #include "base/subprocess.h"
 #include "lab/cpio.h"
 #include "lab/modules.h"
@@ -53,18 +53,6 @@ cd /job && sh /job/run.sh < /dev/null
 finish $?
 )INIT";
 
-Result<std::string> Sha256Hex(std::string_view data) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx.get(), data.data(), data.size());
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_DigestFinal_ex(ctx.get(), md, &len);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) out += {kHex[md[i] >> 4], kHex[md[i] & 15]};
-  return out;
-}
 
 // Adds the file at host path `src` as `dst` in the archive, following symlinks for the content.
 Status AddHostFile(CpioWriter& w, const std::string& src, const std::string& dst) {
@@ -150,7 +138,7 @@ Result<Initramfs> BuildInitramfs(const Kernel& kernel, const InitramfsSpec& spec
   w.AddFile("etc/torn/modules", module_list);
   std::string archive = w.Finish();
 
-  TORN_ASSIGN_OR_RETURN(std::string hash, Sha256Hex(archive));
+  std::string hash = HashHex(HashAlgo::kSha256, archive);
   std::string dir = CacheRoot() + "/initramfs";
   std::error_code ec;
   fs::create_directories(dir, ec);

@@ -1,6 +1,7 @@
 #include "tests/test_util.h"
 
-#include <openssl/evp.h>
+#include "base/hash.h"
+
 
 #include <fstream>
 #include <memory>
@@ -30,22 +31,9 @@ RunResult RunTorn(const std::vector<std::string>& args, int timeout_seconds) {
 }
 
 std::string Md5OfFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_DigestFinal_ex(ctx.get(), md, &len);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) out += {kHex[md[i] >> 4], kHex[md[i] & 15]};
-  return out;
+  auto md5 = HashFileHex(HashAlgo::kMd5, path);
+  if (!md5.ok()) throw std::runtime_error(md5.status().message());
+  return *md5;
 }
 
 }  // namespace torn::testing

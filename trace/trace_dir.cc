@@ -1,6 +1,5 @@
 #include "trace/trace_dir.h"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,37 +8,12 @@
 #include <memory>
 #include <vector>
 
+#include "base/hash.h"
 #include "trace/log.h"
 #include "trace/zstd_file.h"
 
 namespace torn::trace {
 namespace fs = std::filesystem;
-
-namespace {
-
-Result<std::string> Sha256OfFd(int fd, uint64_t bytes) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<std::byte> buf(1 << 20);
-  for (uint64_t off = 0; off < bytes;) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), bytes - off));
-    TORN_RETURN_IF_ERROR(PreadFull(fd, std::span(buf.data(), n), off));
-    EVP_DigestUpdate(ctx.get(), buf.data(), n);
-    off += n;
-  }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_DigestFinal_ex(ctx.get(), md, &len);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string TraceDirOf(const std::string& trace) {
   std::error_code ec;
@@ -84,7 +58,7 @@ Status WriteTraceDir(const Log& log, const std::string& dir, const nlohmann::jso
   fs::rename(tmp_log, dir + "/" + kLogFile, ec);
   if (ec) return IoError("rename into " + dir + ": " + ec.message());
 
-  TORN_ASSIGN_OR_RETURN(std::string sha, Sha256OfFd(log.fd(), log.file_bytes()));
+  TORN_ASSIGN_OR_RETURN(std::string sha, HashFdHex(HashAlgo::kSha256, log.fd(), log.file_bytes()));
   nlohmann::json desc = {
       {"format", "torn-trace"},
       {"version", 1},
