@@ -60,8 +60,9 @@ Status ContentTracker::Enter(size_t base_end, size_t last, bool keep_data) {
 
   base_hash_.resize(slots_.size());
   term_.resize(slots_.size());
+  hash_.resize(slots_.size());
   for (size_t s = 0; s < slots_.size(); ++s) {
-    base_hash_[s] = base_.hash(slots_[s]);
+    base_hash_[s] = hash_[s] = base_.hash(slots_[s]);
     term_[s] = Term(slots_[s], base_hash_[s]);
   }
   is_changed_.assign(slots_.size(), 0);
@@ -128,7 +129,8 @@ uint64_t ContentTracker::WinnerHash(uint32_t slot) const {
 
 void ContentTracker::Commit() {
   for (uint32_t slot : changed_) {
-    uint64_t t = Term(slots_[slot], WinnerHash(slot));
+    hash_[slot] = WinnerHash(slot);
+    uint64_t t = Term(slots_[slot], hash_[slot]);
     delta_ += t - term_[slot];
     term_[slot] = t;
     is_changed_[slot] = 0;

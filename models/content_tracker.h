@@ -64,6 +64,9 @@ class ContentTracker {
     uint32_t offset;
   };
   std::optional<Winner> WinnerOf(uint32_t slot) const;
+  // The hash of what the slot holds now (after Commit) and of its base content; 0 means all zeros,
+  // exactly (digest.h).
+  uint64_t current_hash(uint32_t slot) const { return hash_[slot]; }
   uint64_t slot_sector(uint32_t slot) const { return slots_[slot]; }
   size_t slot_count() const { return slots_.size(); }
   const std::vector<WindowWrite>& writes() const { return writes_; }
@@ -84,6 +87,7 @@ class ContentTracker {
   std::vector<uint64_t> sector_hash_;    // per write sector: hash of its content
   std::vector<uint64_t> base_hash_;      // per slot: the hash of its base content
   std::vector<uint64_t> term_;           // per slot: the term of its winner at the last Commit()
+  std::vector<uint64_t> hash_;           // per slot: the hash of its winner at the last Commit()
   std::vector<uint8_t> is_changed_;      // per slot
   std::vector<uint32_t> changed_;
   std::vector<std::byte> data_;

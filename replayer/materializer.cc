@@ -10,6 +10,8 @@
 namespace torn::replay {
 namespace {
 
+constexpr int64_t kBaseSource = -1;
+
 // Opens `path` as an image of the right size, zeroed: a file is truncated and sized (all holes), a
 // device is zeroed.
 Result<std::pair<UniqueFd, Target>> OpenZeroed(const trace::Log& log, const std::string& path,
@@ -73,6 +75,7 @@ Status Materializer::OpenWindow(size_t base_end, size_t last) {
     TORN_RETURN_IF_ERROR(ApplyEntry(*log_, i, target_, scratch_).with_context(path_));
   TORN_RETURN_IF_ERROR(content_->Enter(base_end, last, /*keep_data=*/true));
   ++stats_.windows;
+  source_.assign(content_->slot_count(), kBaseSource);
   // Save the base's bytes under the window, a run of consecutive sectors at a time.
   const uint64_t ss = log_->sectorsize();
   const size_t n = content_->slot_count();
@@ -90,11 +93,31 @@ Status Materializer::OpenWindow(size_t base_end, size_t last) {
   return Status::Ok();
 }
 
-// Groups the changed slots into runs with one source each (the same window write at consecutive
-// offsets, or the saved base bytes at consecutive slots) and writes each run once.
+// Keeps the changed slots whose bytes do change: not those whose source is the same as before, nor
+// those that held zeros and hold zeros again (hash 0 means all zeros, exactly). Groups them into runs
+// with one source each (the same window write at consecutive offsets, or the saved base bytes at
+// consecutive slots) and writes each run once.
 Status Materializer::WriteChanged() {
-  std::vector<uint32_t> slots(content_->Changed().begin(), content_->Changed().end());
+  std::vector<uint32_t> slots;
+  std::vector<uint64_t> was_hash;
+  for (uint32_t s : content_->Changed()) slots.push_back(s);
   std::sort(slots.begin(), slots.end());
+  for (uint32_t s : slots) was_hash.push_back(content_->current_hash(s));
+  content_->Commit();
+  size_t kept = 0;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    uint32_t s = slots[i];
+    auto w = content_->WinnerOf(s);
+    int64_t source = w ? static_cast<int64_t>(content_->writes()[w->write].bit + w->offset) : kBaseSource;
+    bool same = source == source_[s] || (was_hash[i] == 0 && content_->current_hash(s) == 0);
+    source_[s] = source;
+    if (same) {
+      ++stats_.sectors_skipped;
+      continue;
+    }
+    slots[kept++] = s;
+  }
+  slots.resize(kept);
   const uint64_t ss = log_->sectorsize();
   const auto& writes = content_->writes();
   for (size_t i = 0; i < slots.size();) {
@@ -126,7 +149,6 @@ Status Materializer::WriteChanged() {
     stats_.sectors_written += count;
     i = j;
   }
-  content_->Commit();
   return Status::Ok();
 }
 

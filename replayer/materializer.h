@@ -38,6 +38,7 @@ struct MaterializerStats {
   uint64_t windows = 0;        // windows opened
   uint64_t rebuilds = 0;       // images rebuilt from zero (a base before the current one)
   uint64_t sectors_written = 0;
+  uint64_t sectors_skipped = 0;  // changed slots whose bytes stay the same (same source, or zeros)
 };
 
 class Materializer {
@@ -72,7 +73,9 @@ class Materializer {
   UniqueFd fd_;
   Target target_;
   std::unique_ptr<models::ContentTracker> content_;
-  std::vector<std::byte> saved_;  // per window slot: the base's bytes
+  std::vector<std::byte> saved_;   // per window slot: the base's bytes
+  std::vector<int64_t> source_;    // per window slot: what the image holds there (kBaseSource or
+                                   // a window write's first durability bit + offset)
   std::vector<std::byte> scratch_;
   MaterializerStats stats_;
 };
