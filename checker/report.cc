@@ -36,6 +36,8 @@ nlohmann::json ResultToJson(const CheckResult& r) {
   j["trace"] = r.trace;
   j["model"] = r.model;
   j["points"] = r.points;
+  j["from_mark"] = r.from_mark ? nlohmann::json(*r.from_mark) : nlohmann::json(nullptr);
+  j["from_mark_default"] = r.from_mark_default;
   nlohmann::json oracles = nlohmann::json::array();
   for (Oracle o : r.oracles) oracles.push_back(std::string(OracleName(o)));
   j["oracles"] = oracles;

@@ -243,9 +243,14 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
     TORN_RETURN_IF_ERROR(MountAvailable(false));
 
   models::SpaceOptions space = o.space;
-  if (o.from_mark) {
-    auto e = log.FindMark(*o.from_mark);
-    if (!e) return BadInput(o.trace + ": no mark named '" + *o.from_mark + "'");
+  result.from_mark = o.from_mark;
+  if (!o.from_mark && o.default_from_mark && log.FindMark(models::kDefaultFromMark)) {
+    result.from_mark = std::string(models::kDefaultFromMark);
+    result.from_mark_default = true;
+  }
+  if (result.from_mark) {
+    auto e = log.FindMark(*result.from_mark);
+    if (!e) return BadInput(o.trace + ": no mark named '" + *result.from_mark + "'");
     space.from_entry = *e;
   }
   space.digests = false;  // the checker digests the images it builds

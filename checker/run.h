@@ -36,6 +36,8 @@ struct CheckOptions {
   std::string trace;
   models::SpaceOptions space;             // model, points, budget in states, seed
   std::optional<std::string> from_mark;   // only crash points at or after this mark
+  // With no from_mark: start at models::kDefaultFromMark when the trace has it (CheckResult says so).
+  bool default_from_mark = true;
   std::optional<std::string> expect;      // manifest file; default: the trace directory's
   std::vector<Oracle> oracles;            // empty: fsck, data, ordering
   bool oracles_explicit = false;          // the user listed them (an unusable one is then an error)
@@ -82,6 +84,8 @@ struct CheckResult {
   uint64_t distinct_images = 0;   // images judged by the image oracles (not reused)
   uint64_t resumed = 0;           // states taken from the store
   std::string strategy;
+  std::optional<std::string> from_mark;  // the mark crash points start at (given, or the default)
+  bool from_mark_default = false;        // it is the default (models::kDefaultFromMark), not given
   bool budget_cut = false;        // the time budget stopped the run before every state was judged
   double seconds = 0;
   std::vector<Violation> violations;

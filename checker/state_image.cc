@@ -1,11 +1,14 @@
 #include "checker/state_image.h"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 
 #include "replayer/apply.h"
@@ -73,7 +76,8 @@ Result<uint64_t> ImageDigest(int fd, uint64_t bytes) {
       TORN_RETURN_IF_ERROR(PreadFull(fd, std::span(buf.data(), n), pos));
       for (uint64_t k = 0; k < n; k += kBlock) {
         uint64_t m = std::min(kBlock, n - k);
-        if (std::equal(buf.begin() + k, buf.begin() + k + m, kZero.begin())) continue;
+        // memcmp, not std::equal: the byte loop std::equal compiles to was 17% of a check's time.
+        if (std::memcmp(buf.data() + k, kZero.data(), m) == 0) continue;
         uint64_t where = pos + k;
         XXH3_64bits_update(st.get(), &where, sizeof where);
         XXH3_64bits_update(st.get(), buf.data() + k, m);
@@ -86,22 +90,42 @@ Result<uint64_t> ImageDigest(int fd, uint64_t bytes) {
   return uint64_t(XXH3_64bits_digest(st.get()));
 }
 
+// dst's pages are overwritten in place and its extra data is punched out, rather than dst truncated
+// to zero and filled again: on tmpfs, freeing and allocating every page of a 30 MiB image per state
+// was a tenth of a check's time.
 Status SparseCopy(int src, int dst, uint64_t bytes) {
-  if (::ftruncate(dst, 0) != 0 || ::ftruncate(dst, static_cast<off_t>(bytes)) != 0)
-    return ErrnoError("truncate the scratch image", errno);
-  return ForEachDataExtent(src, bytes, [&](uint64_t off, uint64_t len) -> Status {
+  struct stat st;
+  if (::fstat(dst, &st) != 0) return ErrnoError("stat the scratch image", errno);
+  if (uint64_t(st.st_size) != bytes && ::ftruncate(dst, static_cast<off_t>(bytes)) != 0)
+    return ErrnoError("size the scratch image", errno);
+  uint64_t done = 0;  // dst matches src on [0, done)
+  auto punch = [&](uint64_t from, uint64_t to) -> Status {
+    if (to <= from || ::fallocate(dst, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from),
+                                  static_cast<off_t>(to - from)) == 0)
+      return Status::Ok();
+    if (errno != EOPNOTSUPP) return ErrnoError("punch a hole in the scratch image", errno);
+    static const std::vector<std::byte> kZeros(kChunk);  // a --scratch file system without holes
+    for (uint64_t pos = from; pos < to; pos += kChunk)
+      TORN_RETURN_IF_ERROR(PwriteFull(dst, std::span(kZeros.data(), std::min(kChunk, to - pos)), pos));
+    return Status::Ok();
+  };
+  TORN_RETURN_IF_ERROR(ForEachDataExtent(src, bytes, [&](uint64_t off, uint64_t len) -> Status {
+    TORN_RETURN_IF_ERROR(punch(done, off));
     loff_t in = static_cast<loff_t>(off), out = static_cast<loff_t>(off);
-    while (len > 0) {
-      ssize_t n = ::copy_file_range(src, &in, dst, &out, len, 0);
+    uint64_t left = len;
+    while (left > 0) {
+      ssize_t n = ::copy_file_range(src, &in, dst, &out, left, 0);
       if (n < 0) {
         if (errno == EINTR) continue;
         return ErrnoError("copy_file_range", errno);
       }
-      if (n == 0) break;
-      len -= uint64_t(n);
+      if (n == 0) return IoError("copy_file_range: the source image ended early");
+      left -= uint64_t(n);
     }
+    done = off + len;
     return Status::Ok();
-  });
+  }));
+  return punch(done, bytes);
 }
 
 Result<StateImages> StateImages::Create(const trace::Log& log, uint64_t bytes, const std::string& dir) {

@@ -31,7 +31,8 @@ uint64_t ImageBytes(const trace::Log& log, uint64_t device_bytes);
 
 Result<uint64_t> ImageDigest(int fd, uint64_t bytes);
 
-// Copies `bytes` of src onto dst (truncated first), holes kept as holes.
+// Makes dst's first `bytes` equal to src's: src's data copied over dst's pages, every other range of
+// dst punched to a hole (zeros where the file system has no holes); dst is sized to `bytes`.
 Status SparseCopy(int src, int dst, uint64_t bytes);
 
 class StateImages {

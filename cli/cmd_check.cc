@@ -1,7 +1,9 @@
-// torn check TRACE [--model M] [--points all|flush|fua|mark] [--from-mark NAME] [--expect FILE]
+// torn check TRACE [--model M] [--points all|flush|fua|mark] [--from-mark NAME | --all-points] [--expect FILE]
 //   [--oracle fsck,data,ordering,mount] [--host-mount] [--jobs N] [--budget N|Ns] [--db FILE] [--json]
 //   [--junit FILE] [--scratch DIR] [--fsck-timeout S]
 // Exit 0: nothing found; 1: violations; 2: bad input or usage; 130: interrupted (resume with --db).
+// Without --from-mark, crash points start at the trace's `mkfs` mark when it has one (crashes inside
+// mkfs are not interesting); --all-points or --from-mark '' opts out.
 #include <fstream>
 
 #include <fmt/core.h>
@@ -43,16 +45,21 @@ int RunCheck(std::vector<std::string> args) {
       "it: fsck (e2fsck journal replay, then e2fsck -fn), data (files that must survive, from the\n"
       "manifests), ordering (jbd2's write-ahead rules on the trace), mount (kernel journal replay).\n"
       "States with the same image share their verdicts. With --db the results go to SQLite and an\n"
-      "interrupted run resumes where it stopped.",
+      "interrupted run resumes where it stopped.\n"
+      "Crash points start at the trace's `mkfs` mark when it has one and no --from-mark is given:\n"
+      "mkfs is not crash-safe (and does not claim to be), so crashes inside it are not checked.\n"
+      "--all-points (or --from-mark '') checks them too.",
       "torn check"};
   checker::CheckOptions o;
   std::string model = "fua-barrier", points = "all", oracles, budget, junit, from_mark, expect;
-  bool json = false;
+  bool json = false, all_points = false;
   double fsck_timeout = 60;
   app.add_option("TRACE", o.trace, "trace directory or log file")->required();
   app.add_option("--model", model, "prefix, epoch, fua-barrier (default), torn-sector");
   app.add_option("--points", points, "crash points: all (default), flush, fua, mark");
-  app.add_option("--from-mark", from_mark, "only crash points at or after this mark");
+  app.add_option("--from-mark", from_mark,
+                 "only crash points at or after this mark (default: `mkfs` when the trace has it; '' for all)");
+  app.add_flag("--all-points", all_points, "crash points from the start of the trace, inside mkfs too");
   app.add_option("--expect", expect, "manifest file (default: the trace directory's expectations.json)");
   app.add_option("--oracle", oracles, "comma-separated: fsck,data,ordering,mount (default fsck,data,ordering)");
   app.add_flag("--host-mount", o.host_mount, "run the mount oracle on this machine's kernel (root)");
@@ -80,7 +87,9 @@ int RunCheck(std::vector<std::string> args) {
   }
   if (!budget.empty())
     if (Status st = ParseBudget(budget, o); !st.ok()) return ReportError(st);
+  if (all_points && !from_mark.empty()) return ReportError(BadInput("--all-points and --from-mark NAME conflict"));
   if (!from_mark.empty()) o.from_mark = from_mark;
+  o.default_from_mark = !all_points && app.count("--from-mark") == 0;
   if (!expect.empty()) o.expect = expect;
   o.fsck.timeout = std::chrono::milliseconds(static_cast<int64_t>(fsck_timeout * 1000));
 
@@ -110,6 +119,9 @@ int RunCheck(std::vector<std::string> args) {
     return rc;
   }
   r->points = points;
+  if (r->from_mark_default)
+    fmt::print(stderr, "torn: crash points start at mark '{}' (the default; --all-points to check inside mkfs)\n",
+               *r->from_mark);
   if (!junit.empty()) {
     std::ofstream out(junit);
     out << checker::ResultToJunit(*r);

@@ -1,4 +1,4 @@
-// torn states TRACE [--model M] [--from-mark NAME] [--points P] [--max-states N] [--seed S] [--json]:
+// torn states TRACE [--model M] [--from-mark NAME | --all-points] [--points P] [--max-states N] [--seed S] [--json]:
 // how many crash states a model allows for a trace, per segment and in total, and how many the
 // enumeration generates within the budget, by which strategy. `possible` is exact: in JSON it is always
 // a string of decimal digits (it outgrows 2^53 quickly: a window of n writes alone has 2^n states).
@@ -28,6 +28,9 @@ constexpr const char* kHelp =
     "States are grouped in segments, one per barrier (flush or FUA write). Where a segment has more\n"
     "states than the budget allows, a bounded, seeded strategy picks which to generate; the output\n"
     "always says how many are possible and how many are generated. See docs/models.md.\n\n"
+    "Crash points start at the trace's `mkfs` mark when it has one and no --from-mark is given\n"
+    "(mkfs is not crash-safe and does not claim to be); --all-points (or --from-mark '') counts them\n"
+    "all, as torn check does.\n\n"
     "TRACE is a trace directory or a dm-log-writes log (raw or zstd).";
 
 std::string Short(const models::BigCount& n) {
@@ -43,10 +46,12 @@ int RunStates(std::vector<std::string> args) {
   std::string trace, model_name = std::string(models::ModelName(models::kDefaultModel)), from_mark,
                      points_name = "all";
   models::SpaceOptions o;
-  bool json = false;
+  bool json = false, all_points = false;
   app.add_option("TRACE", trace, "trace directory or log file")->required();
   app.add_option("--model", model_name, "prefix, epoch, fua-barrier (default) or torn-sector");
-  app.add_option("--from-mark", from_mark, "only crash points from this mark on");
+  app.add_option("--from-mark", from_mark,
+                 "only crash points from this mark on (default: `mkfs` when the trace has it; '' for all)");
+  app.add_flag("--all-points", all_points, "crash points from the start of the trace, inside mkfs too");
   app.add_option("--points", points_name, "crash points: all (default), flush, fua or mark");
   app.add_option("--max-states", o.max_states, "budget of generated states over the whole trace")
       ->capture_default_str();
@@ -65,6 +70,14 @@ int RunStates(std::vector<std::string> args) {
   o.digests = false;
   auto log = trace::Log::Open(trace);
   if (!log.ok()) return ReportError(log.status());
+  if (all_points && !from_mark.empty()) return ReportError(BadInput("--all-points and --from-mark NAME conflict"));
+  bool from_default = false;
+  if (!all_points && app.count("--from-mark") == 0 && log->FindMark(models::kDefaultFromMark)) {
+    from_mark = std::string(models::kDefaultFromMark);
+    from_default = true;
+    fmt::print(stderr, "torn: crash points start at mark '{}' (the default; --all-points to count inside mkfs)\n",
+               from_mark);
+  }
   if (!from_mark.empty()) {
     auto at = log->FindMark(from_mark);
     if (!at) {
@@ -99,6 +112,7 @@ int RunStates(std::vector<std::string> args) {
         {"model", model_name},
         {"points", points_name},
         {"from_mark", from_mark.empty() ? nlohmann::json(nullptr) : nlohmann::json(from_mark)},
+        {"from_mark_default", from_default},
         {"max_states", o.max_states},
         {"total",
          {{"possible", cov.possible.str()},

@@ -45,6 +45,11 @@ inline constexpr ModelKind kDefaultModel = ModelKind::kFuaBarrier;
 Result<ModelKind> ParseModel(std::string_view name);
 std::string_view ModelName(ModelKind kind);
 
+// The mark torn record inserts after mkfs. Crash states inside mkfs are not interesting (mkfs is not
+// crash-safe and does not claim to be) and flood the output: when the user names no --from-mark and the
+// trace has this mark, `torn check` and `torn states` start at it (and say so).
+inline constexpr std::string_view kDefaultFromMark = "mkfs";
+
 // Which crash points to keep (torn check --points): every entry, or only flush entries, FUA writes or
 // marks. `prefix --points fua` is what xfstests' generic/482 checks.
 enum class CrashPoints { kAll, kFlush, kFua, kMark };

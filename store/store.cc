@@ -81,6 +81,10 @@ Result<Store> Store::Open(const std::string& path) {
     return IoError(path + ": cannot open the database: " + m);
   }
   sqlite3_busy_timeout(s.db_, 10000);
+  // WAL with synchronous=NORMAL: a commit is in the WAL file (in the page cache) when SaveState
+  // returns, not fsync'ed. That survives kill -9 of torn (the resume guarantee: the kernel still holds
+  // the pages) but not a power cut of the host, which may lose the last states; they are then checked
+  // again, never half-stored (each state is one transaction). FULL would fsync at every state.
   TORN_RETURN_IF_ERROR(s.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
   Status st = s.Exec(kSchema);
   if (!st.ok()) return BadInput(st.message() + " (is it a torn database?)");

@@ -1,13 +1,20 @@
-// torn check end to end, through the binary, on the real-kernel samples, with the real e2fsck and
-// SQLite. A barrier-less trace is derived from a real one (flush and FUA flags removed, empty flushes
-// dropped: what ext4 mounted with barrier=0 sends) until the recorder's corpus lands; the tests using
-// it say "Synthetic".
+// torn check end to end, through the binary, on the real-kernel samples and the corpus (corpus/, traces
+// recorded by torn record in the lab VM), with the real e2fsck and SQLite.
+//
+// Issue 5's "done when": under fua-barrier, the corpus traces recorded with barriers give no violation
+// (within a state budget that keeps the test short; the coverage is printed, never hidden), and
+// ext4-nobarrier gives fsck and ordering violations, a sample of which is reproduced by hand: the
+// entries through the crash point minus the dropped ones, applied with the replayer onto a zeroed
+// image, then e2fsck run directly.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
+#include <algorithm>
+#include <ostream>
 #include <set>
 #include <thread>
 
@@ -20,7 +27,6 @@
 #include "tests/test_util.h"
 #include "trace/expectations.h"
 #include "trace/log.h"
-#include "trace/log_builder.h"
 
 namespace torn::testing {
 namespace {
@@ -35,35 +41,18 @@ std::string WriteManifest(const std::string& sample, const std::string& path, bo
   return path;
 }
 
-// The sample's log with every FLUSH and FUA flag after the mkfs mark removed and the empty flushes
-// dropped (mkfs itself keeps its flushes: crashing inside mkfs is not what is tested).
-std::string BarrierlessLog(const std::string& sample, const std::string& path) {
-  auto log = trace::Log::Open(SampleLog(sample));
-  EXPECT_TRUE(log.ok());
-  trace::LogBuilder b(log->sectorsize());
-  std::vector<std::byte> data;
-  size_t mkfs = *log->FindMark("mkfs");
-  for (size_t i = 0; i < log->size(); ++i) {
-    const trace::Entry& e = log->entry(i);
-    if (i < mkfs) {
-      data.resize(e.has_data() ? log->entry_bytes(i) : 0);
-      if (e.has_data()) EXPECT_TRUE(log->ReadData(i, data).ok());
-      if (e.mark()) b.Mark(log->mark_name(e));
-      else if (e.nr_sectors == 0) b.Flush(e.flags);
-      else b.Raw(e.sector, e.nr_sectors, e.flags, 0, data);
-      continue;
-    }
-    if (e.mark()) {
-      b.Mark(log->mark_name(e));
-      continue;
-    }
-    if (e.nr_sectors == 0) continue;  // an empty flush
-    data.resize(e.has_data() ? log->entry_bytes(i) : 0);
-    if (e.has_data()) EXPECT_TRUE(log->ReadData(i, data).ok());
-    b.Raw(e.sector, e.nr_sectors, e.flags & ~(trace::kFlagFlush | trace::kFlagFua), 0, data);
-  }
-  b.WriteTo(path);
-  return path;
+std::string CorpusTrace(const std::string& name) { return std::string(TORN_SOURCE_DIR) + "/corpus/" + name; }
+
+uint64_t CorpusDeviceBytes(const std::string& name) {
+  std::ifstream in(CorpusTrace(name) + "/trace.json");
+  return nlohmann::json::parse(in)["device_bytes"].get<uint64_t>();
+}
+
+// Prints what the run covered, for the test log: a budget cuts the enumeration, and that must show.
+void PrintCoverage(const std::string& what, const nlohmann::json& j) {
+  std::printf("coverage %s: %s possible, %s generated, %s checked (%s)\n", what.c_str(),
+              j["states"]["possible"].dump().c_str(), j["states"]["generated"].dump().c_str(),
+              j["states"]["checked"].dump().c_str(), j.value("strategy", std::string("?")).c_str());
 }
 
 nlohmann::json CheckJson(const std::vector<std::string>& args, int expect_rc) {
@@ -175,33 +164,83 @@ bool FsckFailsOnHandReplay(const trace::Log& log, const nlohmann::json& v, uint6
   return (rc & ~3) != 0 || !check->status.success();
 }
 
-TEST(CheckSynthetic, BarrierlessExt4BreaksFsckAndOrderingAndTheDroppedEntriesReproduceIt) {
-  auto dir = TempDir::Create("torn-check-");
-  std::string log_path = BarrierlessLog("ext4-512", dir->path() + "/nobarrier.log");
-  auto j = CheckJson({"check", log_path, "--from-mark", "mkfs", "--budget", "200", "--oracle",
-                      "fsck,ordering", "--jobs", "2", "--json"},
-                     1);
+// The corpus traces recorded with barriers: no violation under fua-barrier, all oracles. The budget
+// (states per trace) keeps the whole suite to a minute or so; the coverage line says how much of the
+// space that is.
+//
+// ext4-fast-commit is judged by the kernel's journal replay (mount oracle, on this host: the tests run
+// as root with loop devices) instead of e2fsck's: e2fsprogs 1.47.0's userspace fast-commit replay
+// (e2fsck -E journal_only) fails on legal states that the kernel recovers cleanly (the log replayed
+// through entry 116, right after fsync-f2: "Superblock checksum does not match superblock while trying
+// to re-open", exit 12; mounted by the kernel, then e2fsck -fn: clean). That is a limit of the fsck
+// oracle with fast commits, not an ext4 crash bug.
+struct CorpusCase {
+  std::string trace;
+  std::vector<std::string> oracles;  // empty: the default ones
+};
+void PrintTo(const CorpusCase& c, std::ostream* os) { *os << c.trace; }
+
+class CheckCorpus : public ::testing::TestWithParam<CorpusCase> {};
+
+TEST_P(CheckCorpus, FuaBarrierFindsNothingOnExt4WithBarriers) {
+  std::vector<std::string> args = {"check", CorpusTrace(GetParam().trace), "--budget", "400", "--jobs", "2", "--json"};
+  nlohmann::json oracles = {"fsck", "data", "ordering"};
+  if (!GetParam().oracles.empty()) {
+    std::string list;
+    for (const auto& o : GetParam().oracles) list += (list.empty() ? "" : ",") + o;
+    args.insert(args.end(), {"--oracle", list, "--host-mount"});
+    oracles = GetParam().oracles;
+  }
+  auto j = CheckJson(args, 0);
   ExpectContractJson(j);
+  PrintCoverage(GetParam().trace, j);
+  EXPECT_EQ(j["model"], "fua-barrier");
+  EXPECT_EQ(j["from_mark"], "mkfs");  // the default: crashes inside mkfs are not checked
+  EXPECT_EQ(j["from_mark_default"], true);
+  EXPECT_EQ(j["oracles"], oracles);
+  EXPECT_EQ(j["states"]["checked"], j["states"]["generated"]);
+  EXPECT_EQ(j["states"]["checked"].get<int>(), 400);
+  EXPECT_TRUE(j["violations"].empty()) << j["violations"].dump(1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Recorded, CheckCorpus,
+                         ::testing::Values(CorpusCase{"ext4-default", {}}, CorpusCase{"ext4-data-journal", {}},
+                                           CorpusCase{"ext4-fast-commit", {"data", "ordering", "mount"}},
+                                           CorpusCase{"ext4-4k", {}}),
+                         [](const auto& info) {
+                           std::string n = info.param.trace;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
+
+TEST(CheckCorpusNobarrier, FsckAndOrderingViolationsAndTheDroppedEntriesReproduceThem) {
+  auto dir = TempDir::Create("torn-check-");
+  std::string trace = CorpusTrace("ext4-nobarrier");
+  auto j = CheckJson({"check", trace, "--budget", "300", "--jobs", "2", "--json"}, 1);
+  ExpectContractJson(j);
+  PrintCoverage("ext4-nobarrier", j);
   std::vector<nlohmann::json> fsck;
   size_t ordering = 0;
   for (const auto& v : j["violations"]) {
     if (v["oracle"] == "fsck") fsck.push_back(v);
     ordering += v["oracle"] == "ordering";
   }
+  std::printf("ext4-nobarrier: %zu fsck and %zu ordering violations\n", fsck.size(), ordering);
   EXPECT_GT(fsck.size(), 0u) << j.dump(1);
   EXPECT_GT(ordering, 0u) << j.dump(1);
-  auto log = trace::Log::Open(log_path);
+  auto log = trace::Log::Open(trace);
   ASSERT_TRUE(log.ok());
-  uint64_t bytes = SampleFacts("ext4-512")["recorded_with"]["device_bytes"];
-  for (size_t k = 0; k < fsck.size() && k < 5; ++k)
+  uint64_t bytes = CorpusDeviceBytes("ext4-nobarrier");
+  // A sample spread over the run: every (n/8)th fsck violation.
+  size_t step = std::max<size_t>(1, fsck.size() / 8);
+  for (size_t k = 0; k < fsck.size(); k += step)
     EXPECT_TRUE(FsckFailsOnHandReplay(*log, fsck[k], bytes, dir->path() + "/hand.img")) << fsck[k].dump();
 }
 
-TEST(CheckSynthetic, KillNineThenResumeLosesAndDuplicatesNothing) {
+TEST(CheckCorpusNobarrier, KillNineThenResumeLosesAndDuplicatesNothing) {
   auto dir = TempDir::Create("torn-check-");
-  std::string log_path = BarrierlessLog("ext4-512", dir->path() + "/nobarrier.log");
   std::string db = dir->path() + "/results.db";
-  std::vector<std::string> args = {"check", log_path, "--from-mark", "mkfs", "--budget", "150", "--oracle",
+  std::vector<std::string> args = {"check", CorpusTrace("ext4-nobarrier"), "--budget", "150", "--oracle",
                                    "fsck,ordering", "--jobs", "2", "--json"};
   // The reference: one uninterrupted run without a database.
   auto whole = CheckJson(args, 1);

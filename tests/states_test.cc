@@ -63,7 +63,9 @@ TEST(StatesOnSamples, PossibleIsExactForEveryModelAndMark) {
     for (std::string model : {"prefix", "epoch", "fua-barrier", "torn-sector"}) {
       for (const auto& [mark, entry] : froms) {
         std::vector<std::string> args = {"states", trace, "--model", model, "--json"};
-        if (!mark.empty()) args.insert(args.end(), {"--from-mark", mark});
+        // No mark: every crash point (--all-points; the default would start at mkfs).
+        if (mark.empty()) args.push_back("--all-points");
+        else args.insert(args.end(), {"--from-mark", mark});
         auto r = RunTorn(args);
         ASSERT_TRUE(r.status.success()) << r.output;
         auto j = nlohmann::json::parse(r.output);
@@ -89,7 +91,7 @@ TEST(StatesOnSamples, PrefixCountsTheContentEntriesOfTheFacts) {
   // the empty device when the log starts with something else (both samples start with a flush).
   for (const auto& sample : SampleNames()) {
     auto facts = SampleFacts(sample);
-    auto r = RunTorn({"states", SampleLog(sample), "--model", "prefix", "--json"});
+    auto r = RunTorn({"states", SampleLog(sample), "--model", "prefix", "--all-points", "--json"});
     ASSERT_TRUE(r.status.success()) << r.output;
     auto j = nlohmann::json::parse(r.output);
     uint64_t want = facts["data_writes"].get<uint64_t>() +
@@ -98,6 +100,30 @@ TEST(StatesOnSamples, PrefixCountsTheContentEntriesOfTheFacts) {
     EXPECT_EQ(j["total"]["generated"], want);
     EXPECT_EQ(j["total"]["strategy"], "exhaustive");
   }
+}
+
+// Without --from-mark, counting starts at the mkfs mark (said on stderr and in JSON); --all-points and
+// --from-mark '' count from the start of the trace.
+TEST(StatesOnSamples, DefaultStartsAtTheMkfsMark) {
+  auto json_of = [](const RunResult& r) {
+    size_t brace = r.output.find('{');  // the note on stderr comes first in the merged output
+    return nlohmann::json::parse(r.output.substr(brace == std::string::npos ? 0 : brace));
+  };
+  auto def = RunTorn({"states", SampleLog("ext4-4k"), "--json"});
+  ASSERT_TRUE(def.status.success()) << def.output;
+  EXPECT_NE(def.output.find("crash points start at mark 'mkfs' (the default"), std::string::npos);
+  auto mkfs = RunTorn({"states", SampleLog("ext4-4k"), "--from-mark", "mkfs", "--json"});
+  auto all = RunTorn({"states", SampleLog("ext4-4k"), "--all-points", "--json"});
+  auto empty = RunTorn({"states", SampleLog("ext4-4k"), "--from-mark", "", "--json"});
+  auto jd = json_of(def), jm = json_of(mkfs), ja = json_of(all), je = json_of(empty);
+  EXPECT_EQ(jd["from_mark"], "mkfs");
+  EXPECT_EQ(jd["from_mark_default"], true);
+  EXPECT_EQ(jm["from_mark_default"], false);
+  EXPECT_EQ(jd["total"], jm["total"]);
+  EXPECT_TRUE(ja["from_mark"].is_null());
+  EXPECT_EQ(ja["total"], je["total"]);
+  EXPECT_NE(ja["total"]["possible"], jd["total"]["possible"]);
+  EXPECT_EQ(RunTorn({"states", SampleLog("ext4-4k"), "--all-points", "--from-mark", "step-1"}).status.code, 2);
 }
 
 TEST(StatesOnSamples, BadMarkAndModelAreUsageErrors) {
