@@ -31,7 +31,7 @@ int RunGate(std::vector<std::string> args) {
   app.add_option("--loop-mode", loop_mode, "buffered (default) or direct (losetup --direct-io=on)");
   app.add_option("--workload", o.workload_path, "workload script (default: built-in; gate/workload.h)");
   app.add_option("--inject", inject, "fault to inject: outer-nobarrier or inner-nobarrier");
-  app.add_option("--budget", o.max_states, "lower crash states to check at most (default 300)");
+  app.add_option("--budget", o.max_states, "lower crash states to check at most (default 1000)");
   app.add_option("--seed", o.seed, "seed of the bounded enumeration (default 1)");
   app.add_option("--jobs,-j", o.jobs, "worker threads (default 2)")->check(CLI::Range(1, 256));
   app.add_option("--size", size_mib, "lower device size in MiB (default 96)")->check(CLI::Range(32, 4096));

@@ -197,7 +197,7 @@ Status CheckLowerStates(const GateOptions& o, const CheckInput& in, GateResult& 
       uint64_t last = ~0ull;
       while (ticking) {
         uint64_t d = c.done.load();
-        if (d != last && (d % 25 == 0 || d == c.states.size()))
+        if (d != last && d % 100 == 0)
           o.on_progress(fmt::format("checked {}/{} lower crash states", d, c.states.size()));
         last = d;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -208,6 +208,7 @@ Status CheckLowerStates(const GateOptions& o, const CheckInput& in, GateResult& 
   ticking = false;
   if (ticker.joinable()) ticker.join();
   if (!c.error.ok()) return c.error;
+  if (o.on_progress) o.on_progress(fmt::format("checked {}/{} lower crash states", c.done.load(), c.states.size()));
 
   std::sort(c.judged.begin(), c.judged.end(),
             [](const Judged& a, const Judged& b) { return a.state.id < b.state.id; });

@@ -67,7 +67,8 @@ Result<GateResult> RunGate(GateOptions o) {
   r.on_progress = o.on_progress;
   TORN_ASSIGN_OR_RETURN(recorder::VmRecordResult rec, recorder::RecordInVm(r));
   TORN_ASSIGN_OR_RETURN(nlohmann::json description, trace::ReadDescription(r.out));
-  result.kernel = description.value("kernel", std::string());
+  if (description.contains("source") && description["source"].is_object())
+    result.kernel = description["source"].value("kernel", std::string());
   result.boot_seconds = rec.boot_seconds;
   result.record_seconds = rec.seconds;
 

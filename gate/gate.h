@@ -57,7 +57,7 @@ struct GateOptions {
   std::string workload_path;  // empty: the built-in workload
   std::string workload;       // its text (filled from workload_path or the built-in one)
   uint64_t device_bytes = 96ull << 20;
-  uint64_t max_states = 300;  // budget of lower crash states
+  uint64_t max_states = 1000;  // budget of lower crash states
   uint64_t seed = 1;
   int jobs = 2;
   std::string scratch_dir = "/dev/shm";

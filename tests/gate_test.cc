@@ -16,7 +16,7 @@
 namespace torn::testing {
 namespace {
 
-constexpr const char* kBudget = "120";
+constexpr const char* kBudget = "300";
 
 struct GateRun {
   RunResult result;
