@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "base/temp_file.h"
+#include "lab/kernel.h"
 #include "tests/test_util.h"
 
 namespace torn::testing {
@@ -112,6 +113,22 @@ TEST(GateVm, FailsWithInnerNoBarrier) {
   ExpectShape(g);
   ASSERT_FALSE(g.json["violations"].empty());
   EXPECT_NE(g.junit.find("<failure "), std::string::npos);
+}
+
+// What a kernel CI does: --kernel names a bzImage whose file name carries no release, so its modules
+// are found only through --modules (here Debian's kernel and modules, copied under another name).
+TEST(GateVm, KernelImageWithModulesDir) {
+  auto kernel = lab::DebianKernel(nullptr);
+  ASSERT_TRUE(kernel.ok()) << kernel.status().message();
+  auto dir = TempDir::Create("torn-e2e-gate-kernel-").value();
+  std::string image = dir.path() + "/bzImage";
+  ASSERT_TRUE(RunChild({.argv = {"cp", kernel->vmlinuz, image}}).value().status.success());
+  RunResult r = RunTorn({"gate", "--kernel", image, "--modules", kernel->modules_dir, "--budget", "50"}, 900);
+  EXPECT_EQ(r.status.code, 0) << r.output;
+  EXPECT_NE(r.output.find("user kernel " + image), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("PASS: 0 violations in 50 lower crash states"), std::string::npos) << r.output;
+  // Without --modules the lab cannot find them, and says so.
+  EXPECT_EQ(RunTorn({"gate", "--kernel", image, "--budget", "10"}).status.code, 2);
 }
 
 TEST(GateVm, BadOptionsExitTwo) {
