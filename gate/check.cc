@@ -157,10 +157,11 @@ Status CheckLowerStates(const GateOptions& o, const CheckInput& in, GateResult& 
   TORN_ASSIGN_OR_RETURN(trace::Log log, trace::Log::Open(in.trace));
   TORN_ASSIGN_OR_RETURN(nlohmann::json description, trace::ReadDescription(in.trace));
   auto from = log.FindMark(kSetupMark);
-  if (!from) return BadInput(in.trace + ": the workload sent no mark '" + std::string(kSetupMark) +
+  if (!from) return BadInput("the workload " + result.workload + " sent no mark '" + std::string(kSetupMark) +
                              "' (gate/workload.h: mark it once the stack is built)");
   if (in.inner.empty())
-    return BadInput(in.trace + ": the workload recorded no inner manifest (`manifest inner-NAME $INNER`)");
+    return BadInput("the workload " + result.workload +
+                    " recorded no inner manifest (`manifest inner-NAME $INNER`, gate/workload.h)");
   result.entries = log.size();
 
   Context c;

@@ -131,6 +131,17 @@ TEST(GateVm, KernelImageWithModulesDir) {
   EXPECT_EQ(RunTorn({"gate", "--kernel", image, "--budget", "10"}).status.code, 2);
 }
 
+// A workload that does not follow gate/workload.h is an error (exit 2) that names what is missing.
+TEST(GateVm, WorkloadWithoutSetupMarkIsAnError) {
+  auto dir = TempDir::Create("torn-e2e-gate-wl-").value();
+  std::string wl = dir.path() + "/wl.sh";
+  ASSERT_TRUE(RunChild({.argv = {"sh", "-c", "printf 'echo hello > $MNT/hello\\nmanifest inner-1\\n' > " + wl}})
+                  .value().status.success());
+  RunResult r = RunTorn({"gate", "--workload", wl, "--budget", "10"}, 600);
+  EXPECT_EQ(r.status.code, 2) << r.output;
+  EXPECT_NE(r.output.find("the workload " + wl + " sent no mark 'gate-setup'"), std::string::npos) << r.output;
+}
+
 TEST(GateVm, BadOptionsExitTwo) {
   EXPECT_EQ(RunTorn({"gate", "--loop-mode", "sideways"}).status.code, 2);
   EXPECT_EQ(RunTorn({"gate", "--inject", "everything"}).status.code, 2);
