@@ -31,7 +31,8 @@ nlohmann::json GateToJson(const GateResult& r) {
   j["strategy"] = r.strategy;
   j["entries"] = r.entries;
   nlohmann::json possible;
-  if (r.possible.size() < 20) possible = std::stoull(r.possible);
+  if (r.possible.size() < 20 || (r.possible.size() == 20 && r.possible <= "18446744073709551615"))
+    possible = std::stoull(r.possible);
   else possible = r.possible;
   j["states"] = {{"possible", possible}, {"generated", r.generated}, {"checked", r.checked}};
   j["distinct_images"] = {{"lower", r.distinct_lower}, {"inner", r.distinct_inner}};
