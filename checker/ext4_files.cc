@@ -4,8 +4,15 @@
 #include <et/com_err.h>
 #include <openssl/evp.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <mutex>
 #include <vector>
+
+#include "base/fd.h"
+#include "base/file_io.h"
 
 namespace torn::checker {
 
@@ -108,6 +115,42 @@ FileFacts Ext4Image::Stat(const std::string& path, bool with_md5) const {
   EVP_DigestFinal_ex(ctx.get(), md, &len);
   f.md5 = Hex(md, len);
   return f;
+}
+
+Status Ext4Image::CopyOut(const std::string& path, const std::string& out) const {
+  ext2_filsys fs = impl_->fs;
+  ext2_ino_t ino = EXT2_ROOT_INO;
+  if (errcode_t err = ext2fs_namei(fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path.c_str(), &ino))
+    return Status(Code::kUnavailable, path + ": " + ErrorText(err));
+  struct ext2_inode inode;
+  if (errcode_t err = ext2fs_read_inode(fs, ino, &inode))
+    return BadInput(path + ": inode " + std::to_string(ino) + ": " + ErrorText(err));
+  if (!LINUX_S_ISREG(inode.i_mode)) return Status(Code::kUnavailable, path + ": not a regular file");
+  uint64_t size = EXT2_I_SIZE(&inode);
+  TORN_ASSIGN_OR_RETURN(UniqueFd dst, OpenFile(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (::ftruncate(dst.get(), static_cast<off_t>(size)) != 0) return ErrnoError("size " + out, errno);
+
+  // Walk the file's logical blocks; a block with no physical block (a hole) or an unwritten extent
+  // (reads as zeros) is skipped, the others are read from the image and written at their offset.
+  const unsigned bs = fs->blocksize;
+  const blk64_t blocks = (size + bs - 1) / bs;
+  std::vector<char> buf(bs);
+  for (blk64_t lblk = 0; lblk < blocks; ++lblk) {
+    blk64_t pblk = 0;
+    int ret_flags = 0;
+    if (errcode_t err = ext2fs_bmap2(fs, ino, &inode, nullptr, 0, lblk, &ret_flags, &pblk))
+      return BadInput(path + ": block map at file block " + std::to_string(lblk) + ": " + ErrorText(err));
+    if (pblk == 0 || (ret_flags & BMAP_RET_UNINIT)) continue;
+    if (errcode_t err = io_channel_read_blk64(fs->io, pblk, 1, buf.data()))
+      return BadInput(path + ": read of block " + std::to_string(pblk) + ": " + ErrorText(err));
+    uint64_t off = uint64_t(lblk) * bs;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(bs, size - off));
+    bool zero = std::all_of(buf.begin(), buf.begin() + n, [](char c) { return c == 0; });
+    if (zero) continue;
+    TORN_RETURN_IF_ERROR(PwriteFull(dst.get(), std::span(reinterpret_cast<const std::byte*>(buf.data()), n), off)
+                             .with_context("write " + out));
+  }
+  return Status::Ok();
 }
 
 }  // namespace torn::checker

@@ -1,6 +1,7 @@
 // Reading files and directories out of an ext4 image with libext2fs, read-only, for the data oracle.
 // The image is read as it is: run it after journal replay (the fsck oracle's scratch copy) so that
-// committed transactions are in place. Nothing here writes to the image.
+// committed transactions are in place. Nothing here writes to the image. CopyOut extracts a file
+// (torn gate: the backing file of a loop device, an inner file system) without mounting anything.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,12 @@ class Ext4Image {
   // path relative to the root ("p/q/blob"; "." or "" is the root). Never fails as a whole: a lookup or
   // read error is reported in FileFacts::error with kind kMissing (lookup) or the file's kind (read).
   FileFacts Stat(const std::string& path, bool with_md5) const;
+
+  // Copies the regular file at `path` out to the host file `out` (created or truncated), sparse: the
+  // file's holes and unwritten extents stay holes, so `out` reads exactly as the file does and a
+  // multi-megabyte disk image costs only its written blocks. kUnavailable when the path does not name a
+  // regular file; kBadInput when libext2fs cannot read it (both name the path and libext2fs's error).
+  Status CopyOut(const std::string& path, const std::string& out) const;
 
  private:
   Ext4Image() = default;

@@ -5,6 +5,14 @@
 namespace torn::checker {
 namespace {
 
+std::string Entries(const std::vector<size_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+}  // namespace
+
 std::string XmlEscape(const std::string& s) {
   std::string out;
   for (char ch : s) {
@@ -22,14 +30,6 @@ std::string XmlEscape(const std::string& s) {
   }
   return out;
 }
-
-std::string Entries(const std::vector<size_t>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return s + "]";
-}
-
-}  // namespace
 
 nlohmann::json ResultToJson(const CheckResult& r) {
   nlohmann::json j;

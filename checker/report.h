@@ -20,5 +20,7 @@ namespace torn::checker {
 
 nlohmann::json ResultToJson(const CheckResult& r);
 std::string ResultToJunit(const CheckResult& r);
+// Text made safe for an XML attribute or element (also used by torn gate's JUnit report).
+std::string XmlEscape(const std::string& s);
 
 }  // namespace torn::checker

@@ -15,6 +15,7 @@ const std::vector<Command>& Commands() {
       {"mark", "insert a mark into the log being recorded (record --host)", RunMark},
       {"states", "count the crash states a model allows, per segment and in total", RunStates},
       {"check", "judge every crash state of a trace: fsck, data, ordering, mount", RunCheck},
+      {"gate", "loop driver gate: ext4 on loop on ext4, every crash of the lower device", RunGate},
   };
   return kCommands;
 }

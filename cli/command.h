@@ -44,5 +44,6 @@ int RunRecord(std::vector<std::string> args);
 int RunMark(std::vector<std::string> args);
 int RunStates(std::vector<std::string> args);
 int RunCheck(std::vector<std::string> args);
+int RunGate(std::vector<std::string> args);
 
 }  // namespace torn::cli

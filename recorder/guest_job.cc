@@ -61,22 +61,28 @@ echo "@@torn: mark $1"
 )MARK";
 
 constexpr const char* kManifest = R"MAN(#!/bin/sh
-# manifest NAME: record the files and directories of $MNT, then mark NAME (recorder/guest_job.h).
+# manifest NAME [DIR]: record the files and directories of DIR (default $MNT), then mark NAME
+# (recorder/guest_job.h). Without DIR: sync(2) before and after the walk. With DIR (a file system
+# mounted somewhere else, such as an inner ext4 on a loop device): syncfs(2) of DIR only, so the mark
+# says what that file system's own sync made durable.
 set -e
-if [ $# -ne 1 ]; then echo "usage: manifest NAME" >&2; exit 2; fi
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then echo "usage: manifest NAME [DIR]" >&2; exit 2; fi
 case "$1" in
   "" | *[!A-Za-z0-9._+:@=-]*) echo "manifest: bad name '$1'" >&2; exit 2 ;;
 esac
-sync
+dir="${2:-$MNT}"
+[ -d "$dir" ] || { echo "manifest: $dir is not a directory" >&2; exit 2; }
+flush() { if [ $# -eq 2 ]; then sync -f "$dir"; else sync; fi; }
+flush "$@"
 out=/tmp/manifest.$$
-( cd "$MNT"
+( cd "$dir"
   find . -xdev -type d | sort | while IFS= read -r d; do
     printf 'TORN-MANIFEST %s D %s\n' "$1" "$d"
   done
   find . -xdev -type f | sort | while IFS= read -r f; do
     printf 'TORN-MANIFEST %s F %s %s %s\n' "$1" "$(stat -c %s "$f")" "$(md5sum < "$f" | cut -d' ' -f1)" "$f"
   done ) > $out
-sync
+flush "$@"
 mark "$1"
 cat $out > $TORN_REPORT
 echo "TORN-MANIFEST-END $1" > $TORN_REPORT

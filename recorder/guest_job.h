@@ -11,9 +11,11 @@
 //                      the mark "dm-log-writes-end" and writes the log's super block), then exits
 //                      with the workload's status (or 120 + step when the setup failed).
 //   bin/mark NAME      `dmsetup message torn-log 0 mark NAME`, and "TORN-MARK NAME" on the report channel
-//   bin/manifest NAME  sync, walk $MNT (one file system, -xdev): "TORN-MANIFEST NAME D path" per
-//                      directory and "TORN-MANIFEST NAME F size md5 path" per regular file, paths
-//                      relative to $MNT ("." for the root); sync again, then `mark NAME`
+//   bin/manifest NAME [DIR]  sync, walk DIR (default $MNT; one file system, -xdev): "TORN-MANIFEST
+//                      NAME D path" per directory and "TORN-MANIFEST NAME F size md5 path" per regular
+//                      file, paths relative to DIR ("." for the root); sync again, then `mark NAME`.
+//                      With DIR the syncs are `sync -f DIR` (syncfs of that file system only): the
+//                      manifest of an inner file system (torn gate) says what its own sync made durable.
 //   bin/fsync FILE..., bin/fdatasync FILE...   busybox's `sync [-d] FILE` (fsync(2) on each file)
 //   workload.sh, config (shell assignments: FS, MKFS, MKFS_OPTS, MOUNT_OPTS)
 //

@@ -106,6 +106,11 @@ Result<VmRecordResult> RecordInVm(const VmRecordOptions& o) {
   Result<lab::Kernel> kernel = o.kernel_image.empty() ? lab::DebianKernel(progress)
                                                       : lab::KernelFromImage(o.kernel_image, progress);
   if (!kernel.ok()) return kernel.status().with_context("guest kernel");
+  if (!o.modules_dir.empty()) {
+    if (!fs::exists(o.modules_dir + "/modules.dep", ec))
+      return BadInput("--modules " + o.modules_dir + ": not a lib/modules/<release> folder (no modules.dep; run depmod)");
+    kernel->modules_dir = o.modules_dir;
+  }
   lab::InitramfsSpec spec;
   spec.programs = {"dmsetup", "losetup", "mke2fs", "e2fsck", "debugfs", tools.mkfs};
   spec.optional_programs = {"tune2fs", "xfs_io"};

@@ -36,6 +36,7 @@ struct VmRecordOptions {
   unsigned sector = 512;                   // 512 or 4096
   uint64_t log_bytes = 1ull << 30;         // the log disk (sparse)
   std::string kernel_image;                // empty: Debian's, from the cache
+  std::string modules_dir;                 // the kernel's lib/modules/<release>; empty: found beside it
   std::chrono::seconds timeout{600};
   lab::Accel accel = lab::Accel::kAuto;
   bool overwrite = false;

@@ -1,0 +1,104 @@
+// `torn gate`: the loop driver's crash-consistency gate (docs/gate.md). One command that a kernel CI
+// runs on every loop.c change, over the stack of the seed discussion:
+//
+//     inner ext4  (the guest's file system, the workload's files)
+//       on a loop device (buffered page cache, or direct I/O)
+//       whose backing file lives on the outer ext4 (the host's file system)
+//       on the lower device, logged through dm-log-writes.
+//
+// A crash is a crash of the lower device. Steps:
+//   1. record (gate/record.cc): boot the kernel under test in the lab VM and run the gate workload
+//      (gate/workload.h) through recorder::RecordInVm; the workload marks `gate-setup` when the stack is
+//      built and records INNER manifests (`manifest inner-NAME $INNER`, see workload.h for the key
+//      convention) after the inner file system's own syncs;
+//   2. check (gate/check.h): every crash state of the lower device from the mark `gate-setup` on,
+//      under the default model (fua-barrier) within a budget, coverage reported; for each: the outer
+//      level (e2fsck journal replay + e2fsck -fn), the backing file extracted from the recovered outer
+//      image with libext2fs, then the inner level (e2fsck + the data oracle over the inner manifests).
+//   3. report (gate/report.h): torn check's JSON with a `level` per violation, JUnit with one test case
+//      per crash-point group (a segment of the lower device: the states between two barriers).
+// Exit (cli/cmd_gate.cc): 0 every state passes, 1 violations, 2 error.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "checker/fsck.h"
+#include "checker/verdict.h"
+
+namespace torn::gate {
+
+enum class LoopMode { kBuffered, kDirect };
+enum class Inject { kNone, kOuterNoBarrier, kInnerNoBarrier };
+enum class Level { kOuter, kInner };
+
+Result<LoopMode> ParseLoopMode(std::string_view s);  // "buffered", "direct"
+Result<Inject> ParseInject(std::string_view s);      // "none", "outer-nobarrier", "inner-nobarrier"
+std::string_view LoopModeName(LoopMode m);
+std::string_view InjectName(Inject i);
+std::string_view LevelName(Level l);                 // "outer", "inner"
+
+// Where the gate workload puts things (exported to it; see workload.h).
+inline constexpr const char* kBackingFile = "inner.img";  // relative to the outer root ($MNT)
+inline constexpr const char* kInnerMount = "/tmp/inner";
+inline constexpr const char* kSetupMark = "gate-setup";
+inline constexpr const char* kInnerManifestPrefix = "inner-";
+
+struct GateOptions {
+  std::string kernel_image;   // empty: Debian's
+  std::string modules_dir;    // empty: found beside the kernel image
+  LoopMode loop_mode = LoopMode::kBuffered;
+  Inject inject = Inject::kNone;
+  std::string workload_path;  // empty: the built-in workload
+  std::string workload;       // its text (filled from workload_path or the built-in one)
+  uint64_t device_bytes = 96ull << 20;
+  uint64_t max_states = 1000;  // budget of lower crash states
+  uint64_t seed = 1;
+  int jobs = 2;
+  std::string scratch_dir = "/dev/shm";
+  std::string keep_trace;     // when set, the recorded trace directory is written here
+  checker::FsckOptions fsck;
+  std::chrono::seconds vm_timeout{600};
+  std::function<void(std::string_view)> on_console;
+  std::function<void(std::string_view)> on_progress;
+};
+
+struct GateViolation {
+  uint64_t id = 0;
+  uint64_t state = 0;
+  Level level = Level::kOuter;
+  checker::Oracle oracle = checker::Oracle::kFsck;
+  size_t segment = 0;
+  size_t crash_point = 0;
+  std::vector<size_t> dropped;
+  std::string detail;
+};
+
+struct SegmentGroup {   // one JUnit test case
+  size_t segment = 0;
+  size_t barrier = 0, first = 0, last = 0;  // entries (barrier = models::kNoEntry when none)
+  uint64_t states = 0;
+  std::vector<GateViolation> violations;
+};
+
+struct GateResult {
+  std::string kernel, loop_mode, inject, workload, model = "fua-barrier", strategy;
+  std::string possible;             // exact decimal
+  uint64_t generated = 0, checked = 0;
+  uint64_t distinct_lower = 0, distinct_inner = 0;  // images judged (not reused)
+  size_t entries = 0;
+  std::vector<std::string> inner_marks, outer_marks;  // manifest marks per level
+  std::vector<GateViolation> violations;
+  std::vector<SegmentGroup> groups;
+  std::vector<std::string> notes;
+  double boot_seconds = 0, record_seconds = 0, check_seconds = 0, total_seconds = 0;
+};
+
+Result<GateResult> RunGate(GateOptions options);
+
+}  // namespace torn::gate

@@ -1,0 +1,73 @@
+// The gate's parts that need no VM: option names, the workload's preamble, the split of manifests by
+// the key convention, and the JSON and JUnit reports of a result (one test case per segment, failing
+// states listed with their level and dropped entries).
+#include <gtest/gtest.h>
+
+#include "gate/check.h"
+#include "gate/gate.h"
+#include "gate/report.h"
+#include "gate/workload.h"
+#include "models/model.h"
+
+namespace torn::gate {
+namespace {
+
+TEST(Gate, ParsesOptionNames) {
+  EXPECT_EQ(ParseLoopMode("direct").value(), LoopMode::kDirect);
+  EXPECT_EQ(ParseLoopMode("buffered").value(), LoopMode::kBuffered);
+  EXPECT_EQ(ParseLoopMode("dio").status().code(), Code::kBadInput);
+  EXPECT_EQ(ParseInject("outer-nobarrier").value(), Inject::kOuterNoBarrier);
+  EXPECT_EQ(ParseInject("inner-nobarrier").value(), Inject::kInnerNoBarrier);
+  EXPECT_EQ(ParseInject("all").status().code(), Code::kBadInput);
+}
+
+TEST(Gate, PreambleCarriesLoopModeAndInjection) {
+  GateOptions o;
+  std::string p = WorkloadPreamble(o);
+  EXPECT_NE(p.find("BACKING=\"$MNT/inner.img\""), std::string::npos) << p;
+  EXPECT_NE(p.find("LOOP_OPTS=\"\""), std::string::npos) << p;
+  EXPECT_NE(p.find("INNER_MOUNT_OPTS=\"\""), std::string::npos) << p;
+  o.loop_mode = LoopMode::kDirect;
+  o.inject = Inject::kInnerNoBarrier;
+  p = WorkloadPreamble(o);
+  EXPECT_NE(p.find("LOOP_OPTS=\"--direct-io=on\""), std::string::npos) << p;
+  EXPECT_NE(p.find("INNER_MOUNT_OPTS=\"barrier=0\""), std::string::npos) << p;
+  EXPECT_NE(DefaultWorkload().find("mark gate-setup"), std::string::npos);
+  EXPECT_NE(DefaultWorkload().find("manifest inner-1 \"$INNER\""), std::string::npos);
+}
+
+TEST(Gate, SplitsManifestsByMarkPrefix) {
+  trace::Expectations all{{"inner-1", {}}, {"outer-1", {}}, {"inner-2", {}}, {"unmounted", {}}};
+  trace::Expectations outer, inner;
+  SplitExpectations(all, outer, inner);
+  EXPECT_EQ(inner.size(), 2u);
+  EXPECT_EQ(outer.size(), 2u);
+  EXPECT_TRUE(inner.count("inner-2"));
+  EXPECT_TRUE(outer.count("unmounted"));
+}
+
+TEST(Gate, ReportsFollowTheContract) {
+  GateResult r;
+  r.kernel = "k";
+  r.loop_mode = "buffered";
+  r.inject = "inner-nobarrier";
+  r.possible = "1234";
+  r.generated = r.checked = 3;
+  GateViolation v{1, 7, Level::kInner, checker::Oracle::kData, 1, 40, {38, 39}, "d/f0: size 0"};
+  r.violations = {v};
+  r.groups = {{0, models::kNoEntry, 10, 20, 1, {}}, {1, 20, 21, 40, 2, {v}}};
+  auto j = GateToJson(r);
+  EXPECT_EQ(j["states"]["possible"], 1234);
+  EXPECT_EQ(j["states"]["checked"], 3);
+  EXPECT_EQ(j["violations"][0]["level"], "inner");
+  EXPECT_EQ(j["violations"][0]["oracle"], "data");
+  EXPECT_EQ(j["violations"][0]["dropped"], nlohmann::json({38, 39}));
+  std::string x = GateToJunit(r);
+  EXPECT_NE(x.find("tests=\"2\" failures=\"1\""), std::string::npos) << x;
+  EXPECT_NE(x.find("segment 0 (crash points 10-20 after no barrier)"), std::string::npos) << x;
+  EXPECT_NE(x.find("state 7 [inner data] crash point 40 dropped [38,39]: d/f0: size 0"), std::string::npos) << x;
+  EXPECT_NE(x.find("1 of 2 states fail"), std::string::npos) << x;
+}
+
+}  // namespace
+}  // namespace torn::gate

@@ -1,0 +1,26 @@
+// Reports of a gate run, following torn check's (checker/report.h).
+//
+// JSON: {"kernel", "loop_mode", "inject", "workload", "model", "strategy", "entries",
+//        "states": {"possible", "generated", "checked"}    (crash states of the lower device),
+//        "distinct_images": {"lower", "inner"}, "manifests": {"inner": [marks], "outer": [marks]},
+//        "seconds": {"boot", "record", "check", "total"}, "notes": [...],
+//        "violations": [{"id", "level": "outer"|"inner", "oracle", "state", "segment", "crash_point",
+//                        "dropped": [entry indices of the lower trace], "detail"}]}
+// JUnit: one <testsuite name="torn gate"> with one <testcase> per crash-point group (a segment of the
+// lower device: the crash points between two barriers; name "segment N (entries A-B after barrier
+// E)", classname "torn.gate.<loop mode>"); a group with violations gets one <failure> listing every
+// failing state: its id, level, oracle, crash point, dropped entries and detail.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "gate/gate.h"
+
+namespace torn::gate {
+
+nlohmann::json GateToJson(const GateResult& r);
+std::string GateToJunit(const GateResult& r);
+
+}  // namespace torn::gate

@@ -1,0 +1,56 @@
+#include "gate/workload.h"
+
+#include <fmt/core.h>
+
+namespace torn::gate {
+
+// Each step does many buffered writes (several files, a few hundred KiB) before the inner file
+// system's sync, so that the loop device sends the outer file system a burst of writes to the backing
+// file and then one flush: what a missing flush on either level leaves undurable.
+std::string DefaultWorkload() {
+  return R"WL(# torn gate: the default workload (gate/workload.h)
+truncate -s 24M "$BACKING"
+LOOP=$(/usr/sbin/losetup --find --show $LOOP_OPTS "$BACKING")
+/usr/sbin/mke2fs -q -F -t ext4 "$LOOP"
+mkdir -p "$INNER"
+if [ -n "$INNER_MOUNT_OPTS" ]; then mount -t ext4 -o "$INNER_MOUNT_OPTS" "$LOOP" "$INNER"
+else mount -t ext4 "$LOOP" "$INNER"; fi
+sync
+mark gate-setup
+
+# step 1: a directory of small files and a 256 KiB blob, then the inner file system's sync
+mkdir "$INNER/d"
+for i in 0 1 2 3 4 5 6 7; do echo "file $i" > "$INNER/d/f$i"; done
+dd if=/dev/urandom of="$INNER/blob" bs=4k count=64 2>/dev/null
+manifest inner-1 "$INNER"
+
+# step 2: append, rename, unlink, overwrite in place; fsync one file after many buffered writes
+echo "more" >> "$INNER/d/f0"
+mv "$INNER/blob" "$INNER/d/blob"
+rm "$INNER/d/f1"
+dd if=/dev/urandom of="$INNER/d/f2" bs=4k count=32 2>/dev/null
+dd if=/dev/urandom of="$INNER/big" bs=4k count=96 2>/dev/null
+fsync "$INNER/big"
+manifest inner-2 "$INNER"
+
+# step 3: more of the same, so the stable files of step 2 must survive the crashes of step 3
+echo "three" > "$INNER/d/f3"
+dd if=/dev/urandom of="$INNER/d/blob" bs=4k count=16 seek=8 conv=notrunc 2>/dev/null
+manifest inner-3 "$INNER"
+
+umount "$INNER"
+/usr/sbin/losetup -d "$LOOP"
+)WL";
+}
+
+std::string WorkloadPreamble(const GateOptions& o) {
+  return fmt::format(
+      "# set by torn gate (loop mode {}, injection {})\n"
+      "BACKING=\"$MNT/{}\"\nLOOP_OPTS=\"{}\"\nINNER={}\nINNER_MOUNT_OPTS=\"{}\"\n"
+      "export BACKING LOOP_OPTS INNER INNER_MOUNT_OPTS\n",
+      LoopModeName(o.loop_mode), InjectName(o.inject), kBackingFile,
+      o.loop_mode == LoopMode::kDirect ? "--direct-io=on" : "", kInnerMount,
+      o.inject == Inject::kInnerNoBarrier ? "barrier=0" : "");
+}
+
+}  // namespace torn::gate
