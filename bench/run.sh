@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Runs every benchmark and prints its figures. Usage: bench/run.sh
+# Runs every benchmark and prints its figures (machine load changes them: run on a quiet machine).
+# Usage: bench/run.sh [TRACE]   (TRACE for the check benchmark; default corpus/ext4-default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh >/dev/null
+torn=$(bash scripts/build.sh)
 echo "== replay (torn_bench_replay): MiB/s of log data applied, peak RSS"
 build/bench/torn_bench_replay
+echo "== states (torn_bench_states): states/s generated, images/s materialized vs from scratch"
+build/bench/torn_bench_states
+echo "== check (check_bench.sh): torn check vs the reference loop on the same checkpoints"
+bash bench/check_bench.sh "$torn" "${1:-corpus/ext4-default}" mkfs 1000
