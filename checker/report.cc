@@ -3,15 +3,17 @@
 #include <fmt/core.h>
 
 namespace torn::checker {
-namespace {
-
-std::string Entries(const std::vector<size_t>& v) {
+std::string EntryList(const std::vector<size_t>& v) {
   std::string s = "[";
   for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
   return s + "]";
 }
 
-}  // namespace
+nlohmann::json CountJson(const std::string& decimal) {
+  if (decimal.size() < 20 || (decimal.size() == 20 && decimal <= "18446744073709551615"))
+    return std::stoull(decimal);
+  return decimal;
+}
 
 std::string XmlEscape(const std::string& s) {
   std::string out;
@@ -41,12 +43,7 @@ nlohmann::json ResultToJson(const CheckResult& r) {
   nlohmann::json oracles = nlohmann::json::array();
   for (Oracle o : r.oracles) oracles.push_back(std::string(OracleName(o)));
   j["oracles"] = oracles;
-  nlohmann::json possible;
-  if (r.possible.size() < 20 || (r.possible.size() == 20 && r.possible <= "18446744073709551615"))
-    possible = std::stoull(r.possible);
-  else
-    possible = r.possible;
-  j["states"] = {{"possible", possible}, {"generated", r.generated}, {"checked", r.checked}};
+  j["states"] = {{"possible", CountJson(r.possible)}, {"generated", r.generated}, {"checked", r.checked}};
   j["distinct_images"] = r.distinct_images;
   j["resumed"] = r.resumed;
   j["strategy"] = r.strategy;
@@ -89,7 +86,7 @@ std::string ResultToJunit(const CheckResult& r) {
     std::string text;
     for (const auto& v : g.violations)
       text += fmt::format("state {} [{}] dropped {}: {}\n", v.state, OracleName(v.oracle),
-                          Entries(v.dropped), v.detail);
+                          EntryList(v.dropped), v.detail);
     x += fmt::format("\n    <failure message=\"{} violations in {} states at crash point {}\" "
                      "type=\"violation\">{}</failure>\n  </testcase>\n",
                      g.violations.size(), g.states, g.crash_point, XmlEscape(text));

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,7 +21,12 @@ namespace torn::checker {
 
 nlohmann::json ResultToJson(const CheckResult& r);
 std::string ResultToJunit(const CheckResult& r);
-// Text made safe for an XML attribute or element (also used by torn gate's JUnit report).
+// Pieces shared with torn gate's reports, so both say things the same way:
+// text made safe for an XML attribute or element;
 std::string XmlEscape(const std::string& s);
+// "[3,7,9]" for a list of entry indices;
+std::string EntryList(const std::vector<size_t>& entries);
+// a state count given as exact decimal digits: a JSON number when it fits in 64 bits, else the string.
+nlohmann::json CountJson(const std::string& decimal);
 
 }  // namespace torn::checker

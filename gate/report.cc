@@ -8,12 +8,6 @@
 namespace torn::gate {
 namespace {
 
-std::string Entries(const std::vector<size_t>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return s + "]";
-}
-
 std::string GroupName(const SegmentGroup& g) {
   std::string barrier = g.barrier == models::kNoEntry ? "no barrier" : fmt::format("barrier {}", g.barrier);
   return fmt::format("segment {} (crash points {}-{} after {})", g.segment, g.first, g.last, barrier);
@@ -30,11 +24,7 @@ nlohmann::json GateToJson(const GateResult& r) {
   j["model"] = r.model;
   j["strategy"] = r.strategy;
   j["entries"] = r.entries;
-  nlohmann::json possible;
-  if (r.possible.size() < 20 || (r.possible.size() == 20 && r.possible <= "18446744073709551615"))
-    possible = std::stoull(r.possible);
-  else possible = r.possible;
-  j["states"] = {{"possible", possible}, {"generated", r.generated}, {"checked", r.checked}};
+  j["states"] = {{"possible", checker::CountJson(r.possible)}, {"generated", r.generated}, {"checked", r.checked}};
   j["distinct_images"] = {{"lower", r.distinct_lower}, {"inner", r.distinct_inner}};
   j["manifests"] = {{"inner", r.inner_marks}, {"outer", r.outer_marks}};
   j["seconds"] = {{"boot", r.boot_seconds}, {"record", r.record_seconds}, {"check", r.check_seconds},
@@ -80,7 +70,7 @@ std::string GateToJunit(const GateResult& r) {
       if (v.state != last) ++states;
       last = v.state;
       text += fmt::format("state {} [{} {}] crash point {} dropped {}: {}\n", v.state, LevelName(v.level),
-                          checker::OracleName(v.oracle), v.crash_point, Entries(v.dropped), v.detail);
+                          checker::OracleName(v.oracle), v.crash_point, checker::EntryList(v.dropped), v.detail);
     }
     x += fmt::format("\n    <failure message=\"{} of {} states fail ({} violations)\" type=\"violation\">{}"
                      "</failure>\n  </testcase>\n",
