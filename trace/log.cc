@@ -173,7 +173,8 @@ Status Log::Parse(const OpenOptions& options) {
       return BadInput(where + ": unknown flag bits " + FlagNames(e.flags));
     }
     if (e.mark()) {
-      if (kEntryMarkName + data_len > sectorsize_) {
+      // Written as a subtraction: data_len comes from the file and may be near 2^64 (found by the fuzzer).
+      if (data_len > sectorsize_ - kEntryMarkName) {
         return BadInput(where + ": mark name of " + std::to_string(data_len) +
                         " bytes does not fit in its " + std::to_string(sectorsize_) +
                         "-byte header sector");

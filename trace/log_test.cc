@@ -111,6 +111,10 @@ TEST(LogReaderSynthetic, MarkNameWithoutRoom) {
   LogBuilder b(512);
   b.Raw(0, 0, kFlagMark, 512 - 32 + 1, {}, "x");
   ExpectError(Parse(b.Build()), Code::kBadInput, "entry 0 at byte 512: mark name of 481 bytes");
+  // A length that wraps 32 + data_len around 2^64 is refused too (a fuzzer find).
+  LogBuilder wrap(512);
+  wrap.Raw(0, 0, kFlagMark, UINT64_MAX, {}, "x");
+  ExpectError(Parse(wrap.Build()), Code::kBadInput, "does not fit");
   // The longest name that fits is accepted.
   LogBuilder ok(512);
   ok.Mark(std::string(480, 'm'));
