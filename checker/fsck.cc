@@ -115,6 +115,7 @@ Result<Verdict> RunFsck(const std::string& image, const FsckOptions& o) {
     v.output += "(journal replay skipped: the super block asks for no recovery)\n";
   } else if (o.journal_replay) {
     std::vector<std::string> argv = {o.e2fsck, "-E", "journal_only", "-y", image};
+    if (!o.undo_file.empty()) argv.insert(argv.end() - 1, {"-z", o.undo_file});
     TORN_ASSIGN_OR_RETURN(Step s, RunStep(argv, o));
     v.output += "$ " + QuoteArgv(argv) + "\n" + s.output + "[" + s.exit.text + "]\n";
     if (StepFailed(s.exit, false)) {

@@ -53,6 +53,9 @@ struct FsckOptions {
   // default: step 1 with -y also repairs a damaged journal super block, which -fn alone reports, so
   // skipping changes verdicts (seen on a barrier-less trace).
   bool skip_needless_replay = false;
+  // When set, step 1 runs with `-z undo_file`: e2fsck saves every block's old bytes there before it
+  // writes it (undo_file.h), so the caller can put the image back (StateImage::Restore).
+  std::string undo_file;
 };
 
 // True when the ext4 super block at byte 1024 is valid and has the RECOVER flag clear.

@@ -79,6 +79,7 @@ struct Context {
   int64_t run_id = 0;
   std::string model;
   uint64_t image_bytes = 0;
+  const std::vector<models::Segment>* segments = nullptr;
 
   std::mutex mu;
   std::condition_variable cv_queue, cv_shared;
@@ -101,28 +102,30 @@ struct Context {
   }
 };
 
-Result<std::vector<Verdict>> JudgeImage(Context& c, StateImages& images, const DataPlan::Applies& applies) {
+// The image oracles on the state's image; the image is left as they left it (see Judge).
+Result<std::vector<Verdict>> JudgeImage(Context& c, StateImage& image, const DataPlan::Applies& applies) {
   std::vector<Verdict> out;
   bool fsck = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kFsck) > 0;
   bool data = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kData) > 0;
   bool mount = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kMount) > 0;
   if (mount) {
     // The kernel replays the journal itself: it gets the image as it was before e2fsck touched it.
-    TORN_ASSIGN_OR_RETURN(Verdict v, CheckMount(images, c.options->fsck, c.options->host_mount));
+    TORN_ASSIGN_OR_RETURN(Verdict v, CheckMount(image, c.options->fsck, c.options->host_mount));
     out.push_back(std::move(v));
   }
   if (fsck || data) {
     FsckOptions fo = c.options->fsck;
     fo.full_check = fsck;
-    TORN_ASSIGN_OR_RETURN(Verdict v, RunFsck(images.scratch_path(), fo));
+    fo.undo_file = image.undo_path();
+    TORN_ASSIGN_OR_RETURN(Verdict v, RunFsck(image.path(), fo));
     if (fsck) out.push_back(std::move(v));
   }
-  if (data) out.push_back(CheckData(images.scratch_path(), applies));
+  if (data) out.push_back(CheckData(image.path(), applies));
   std::sort(out.begin(), out.end(), [](const Verdict& a, const Verdict& b) { return a.oracle < b.oracle; });
   return out;
 }
 
-Status Judge(Context& c, StateImages* images, const models::CrashState& st) {
+Status Judge(Context& c, StateImage* image, const models::CrashState& st) {
   store::StoredState rec;
   rec.state_id = st.id;
   rec.model = c.model;
@@ -138,8 +141,8 @@ Status Judge(Context& c, StateImages* images, const models::CrashState& st) {
   std::vector<Verdict> verdicts;
   if (c.ordering) verdicts.push_back(c.ordering->Check(durable));
   if (c.want_image) {
-    TORN_RETURN_IF_ERROR(images->Build(st).with_context("state " + std::to_string(st.id)));
-    TORN_ASSIGN_OR_RETURN(uint64_t digest, ImageDigest(images->scratch_fd(), images->bytes()));
+    TORN_RETURN_IF_ERROR(image->MoveTo(st, &(*c.segments)[st.segment]).with_context("state " + std::to_string(st.id)));
+    uint64_t digest = image->digest();
     rec.digest = Hex64(digest);
     DataPlan::Applies applies;
     if (c.data) applies = c.data->For(durable);
@@ -161,7 +164,10 @@ Status Judge(Context& c, StateImages* images, const models::CrashState& st) {
       }
     }
     if (mine) {
-      auto judged = JudgeImage(c, *images, applies);
+      auto judged = JudgeImage(c, *image, applies);
+      // Whatever the oracles did, the image goes back to the state's bytes before the next move.
+      auto restored = image->Restore();
+      if (judged.ok() && !restored.ok()) judged = restored.status().with_context("state " + std::to_string(st.id));
       if (!judged.ok()) {
         std::lock_guard lock(c.mu);
         c.by_image.erase(key);  // nobody may wait for a verdict that will not come
@@ -201,11 +207,11 @@ Status Judge(Context& c, StateImages* images, const models::CrashState& st) {
 }
 
 void Worker(Context& c) {
-  std::optional<StateImages> images;
+  std::optional<StateImage> image;
   if (c.want_image) {
-    auto im = StateImages::Create(*c.log, c.image_bytes, c.options->scratch_dir);
+    auto im = StateImage::Create(*c.log, c.image_bytes, c.options->scratch_dir);
     if (!im.ok()) return c.Fail(im.status().with_context("scratch images in " + c.options->scratch_dir));
-    images.emplace(std::move(im).value());
+    image.emplace(std::move(im).value());
   }
   for (;;) {
     Job job;
@@ -217,7 +223,7 @@ void Worker(Context& c) {
       c.queue.pop_front();
       c.cv_queue.notify_all();
     }
-    Status st = Judge(c, images ? &*images : nullptr, job.state);
+    Status st = Judge(c, image ? &*image : nullptr, job.state);
     if (!st.ok()) return c.Fail(st);
     if (Interrupted()) return c.Fail(Status(Code::kInterrupted, "interrupted"));
   }
@@ -255,6 +261,7 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
   }
   space.digests = false;  // the checker digests the images it builds
   TORN_ASSIGN_OR_RETURN(models::StateSpace states, models::StateSpace::Build(log, space));
+  c.segments = &states.segments();
   models::Coverage cov = states.coverage();
   result.possible = cov.possible.str();
   result.generated = cov.generated;
@@ -311,6 +318,7 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
                              return n;
                            }()},
                           {"expect", expect_path},
+                          {"digest", "models::ImageDigest"},  // stored digests are this function's
                           {"host_mount", o.host_mount}};
     nlohmann::json options = key;
     options["trace"] = o.trace;
