@@ -63,6 +63,13 @@ struct Shared {
   std::vector<Verdict> verdicts;
 };
 
+// After journal replay: the full check and the data verdicts of an image as e2fsck left it, shared
+// by the states whose images are the same after journal replay (keyed by that digest and the data rule).
+struct Replayed {
+  std::optional<Verdict> full, data;
+  uint64_t owner = 0;
+};
+
 struct Job {
   models::CrashState state;
 };
@@ -87,8 +94,9 @@ struct Context {
   bool producing = true;
   Status error;                                   // the first error; stops everything
   std::map<std::pair<uint64_t, int>, std::shared_ptr<Shared>> by_image;
+  std::map<std::pair<uint64_t, int>, std::shared_ptr<Replayed>> by_replayed;  // (digest after replay, data rule)
   std::vector<store::StoredState> results;        // every state judged in this process
-  std::atomic<uint64_t> checked{0}, violating{0}, reused{0}, distinct{0};
+  std::atomic<uint64_t> checked{0}, violating{0}, reused{0}, distinct{0}, replay_reused{0};
 
   bool Stopped() {
     std::lock_guard lock(mu);
@@ -102,8 +110,11 @@ struct Context {
   }
 };
 
-// The image oracles on the state's image; the image is left as they left it (see Judge).
-Result<std::vector<Verdict>> JudgeImage(Context& c, StateImage& image, const DataPlan::Applies& applies) {
+// The image oracles on the state's image, which they leave as they left it (the caller restores it):
+// mount (a copy of the image, before anything wrote to it), then journal replay, then e2fsck -fn and
+// the data oracle on the replayed image, unless an image equal to it after replay was judged already.
+Result<std::vector<Verdict>> JudgeImage(Context& c, StateImage& image, const DataPlan::Applies& applies,
+                                        uint64_t state) {
   std::vector<Verdict> out;
   bool fsck = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kFsck) > 0;
   bool data = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kData) > 0;
@@ -115,12 +126,48 @@ Result<std::vector<Verdict>> JudgeImage(Context& c, StateImage& image, const Dat
   }
   if (fsck || data) {
     FsckOptions fo = c.options->fsck;
-    fo.full_check = fsck;
     fo.undo_file = image.undo_path();
-    TORN_ASSIGN_OR_RETURN(Verdict v, RunFsck(image.path(), fo));
-    if (fsck) out.push_back(std::move(v));
+    TORN_ASSIGN_OR_RETURN(Verdict replay, ReplayJournal(image.path(), fo));
+    std::optional<std::pair<uint64_t, int>> key;
+    std::shared_ptr<Replayed> seen;
+    if (replay.ok) {
+      TORN_ASSIGN_OR_RETURN(std::optional<uint64_t> left, image.DigestAsLeft());
+      if (left && c.options->dedupe) key.emplace(*left, applies.key());
+      std::lock_guard lock(c.mu);
+      if (auto it = key ? c.by_replayed.find(*key) : c.by_replayed.end(); it != c.by_replayed.end()) {
+        seen = it->second;
+        ++c.replay_reused;
+      }
+    }
+    auto note = [&](Verdict v) {
+      v.output = fmt::format("(verdict of state {}: the same image after journal replay)\n", seen->owner) + v.output;
+      return v;
+    };
+    if (fsck) {
+      if (!replay.ok) {
+        out.push_back(replay);
+      } else if (seen) {
+        Verdict v = note(*seen->full);
+        v.output = replay.output + v.output;
+        out.push_back(std::move(v));
+      } else {
+        TORN_ASSIGN_OR_RETURN(Verdict full, FullCheck(image.path(), fo));
+        full.output = replay.output + full.output;
+        out.push_back(std::move(full));
+      }
+    }
+    if (data) out.push_back(seen ? note(*seen->data) : CheckData(image.path(), applies));
+    if (key && !seen) {
+      auto r = std::make_shared<Replayed>();
+      r->owner = state;
+      for (const Verdict& v : out) {
+        if (v.oracle == Oracle::kFsck) r->full = v;
+        if (v.oracle == Oracle::kData) r->data = v;
+      }
+      std::lock_guard lock(c.mu);
+      c.by_replayed.emplace(*key, std::move(r));
+    }
   }
-  if (data) out.push_back(CheckData(image.path(), applies));
   std::sort(out.begin(), out.end(), [](const Verdict& a, const Verdict& b) { return a.oracle < b.oracle; });
   return out;
 }
@@ -152,7 +199,7 @@ Status Judge(Context& c, StateImage* image, const models::CrashState& st) {
     {
       std::unique_lock lock(c.mu);
       auto& slot = c.by_image[key];
-      if (!slot) {
+      if (!slot || !c.options->dedupe) {
         slot = std::make_shared<Shared>();
         slot->owner = st.id;
         mine = true;
@@ -164,10 +211,10 @@ Status Judge(Context& c, StateImage* image, const models::CrashState& st) {
       }
     }
     if (mine) {
-      auto judged = JudgeImage(c, *image, applies);
+      auto judged = JudgeImage(c, *image, applies, st.id);
       // Whatever the oracles did, the image goes back to the state's bytes before the next move.
-      auto restored = image->Restore();
-      if (judged.ok() && !restored.ok()) judged = restored.status().with_context("state " + std::to_string(st.id));
+      Status restored = image->Restore();
+      if (judged.ok() && !restored.ok()) judged = restored.with_context("state " + std::to_string(st.id));
       if (!judged.ok()) {
         std::lock_guard lock(c.mu);
         c.by_image.erase(key);  // nobody may wait for a verdict that will not come
@@ -319,7 +366,8 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
                            }()},
                           {"expect", expect_path},
                           {"digest", "models::ImageDigest"},  // stored digests are this function's
-                          {"host_mount", o.host_mount}};
+                          {"host_mount", o.host_mount},
+                          {"dedupe", o.dedupe}};
     nlohmann::json options = key;
     options["trace"] = o.trace;
     TORN_ASSIGN_OR_RETURN(store::RunInfo run, db->BeginRun({o.trace, sha, log.size(), log.sectorsize()},
@@ -409,6 +457,7 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
             [](const auto& a, const auto& b) { return a.state_id < b.state_id; });
   result.checked = c.results.size();
   result.distinct_images = c.distinct.load();
+  result.reused_after_replay = c.replay_reused.load();
   std::map<size_t, CrashPointGroup> groups;
   for (const auto& s : c.results) {
     auto& g = groups[s.crash_point];

@@ -119,53 +119,69 @@ Status StateImage::MoveTo(const models::CrashState& state, const models::Segment
 }
 
 // The sectors e2fsck's regions cover, merged into runs; for each run the bytes now on the image and
-// the bytes before e2fsck (the earliest region wins where regions overlap). The digest moves from the
-// state's to the image's as e2fsck left it by swapping the terms of the sectors that differ.
-Result<std::optional<uint64_t>> StateImage::Restore() {
+// the bytes before e2fsck (the earliest region wins where regions overlap: it was saved first).
+Result<std::optional<std::vector<StateImage::Run>>> StateImage::Runs() {
   auto record = ReadUndoFile(undo_.path());
+  using Out = std::optional<std::vector<Run>>;
+  if (!record.ok() || !record->finished) return Out();
+  const auto& regions = record->regions;
+  const uint64_t ss = log_->sectorsize();
+  std::vector<std::pair<uint64_t, uint64_t>> spans;  // sectors [first, second)
+  for (const UndoRegion& r : regions) {
+    if (r.offset + r.bytes.size() > bytes_) return Out();
+    spans.emplace_back(r.offset / ss, (r.offset + r.bytes.size() + ss - 1) / ss);
+  }
+  std::sort(spans.begin(), spans.end());
+  std::vector<Run> runs;
+  for (size_t i = 0; i < spans.size();) {
+    auto [a, b] = spans[i];
+    for (++i; i < spans.size() && spans[i].first <= b; ++i) b = std::max(b, spans[i].second);
+    Run run;
+    run.offset = a * ss;
+    const uint64_t end = b * ss;
+    run.now.resize(end - run.offset);
+    TORN_RETURN_IF_ERROR(PreadFull(image_->fd(), run.now, run.offset).with_context(path()));
+    run.before = run.now;
+    for (auto r = regions.rbegin(); r != regions.rend(); ++r) {
+      uint64_t x = std::max(run.offset, r->offset), y = std::min(end, r->offset + r->bytes.size());
+      if (x < y) std::memcpy(run.before.data() + (x - run.offset), r->bytes.data() + (x - r->offset), y - x);
+    }
+    runs.push_back(std::move(run));
+  }
+  return std::optional<std::vector<Run>>(std::move(runs));
+}
+
+// Moves the state's digest to the image's by swapping the terms of the sectors that differ.
+Result<std::optional<uint64_t>> StateImage::DigestAsLeft() {
+  TORN_ASSIGN_OR_RETURN(auto runs, Runs());
+  if (!runs) return std::optional<uint64_t>();
+  const uint64_t ss = log_->sectorsize();
+  uint64_t digest = image_->digest();
+  for (const Run& run : *runs) {
+    for (uint64_t k = 0; k < run.now.size(); k += ss) {
+      std::span<const std::byte> was(run.before.data() + k, ss), is(run.now.data() + k, ss);
+      if (std::memcmp(was.data(), is.data(), ss) == 0) continue;
+      uint64_t sector = (run.offset + k) / ss;
+      digest += models::Term(sector, models::SectorHash(is)) - models::Term(sector, models::SectorHash(was));
+    }
+  }
+  return std::optional<uint64_t>(digest);
+}
+
+Status StateImage::Restore() {
+  TORN_ASSIGN_OR_RETURN(auto runs, Runs());
   if (::ftruncate(undo_.fd(), 0) != 0) return ErrnoError(undo_.path() + ": empty the undo file", errno);
-  auto give_up = [&]() -> std::optional<uint64_t> {
+  if (!runs) {
     image_->Invalidate();
     ++stats_.rebuilds;
-    return std::nullopt;
-  };
-  if (!record.ok() || !record->finished) return give_up();
-  const auto& regions = record->regions;
-  uint64_t digest = image_->digest();
-  if (regions.empty()) return std::optional<uint64_t>(digest);
-  const uint64_t ss = log_->sectorsize();
-  std::vector<std::pair<uint64_t, uint64_t>> runs;  // sectors [first, second)
-  for (const UndoRegion& r : regions) {
-    if (r.offset + r.bytes.size() > bytes_) return give_up();
-    runs.emplace_back(r.offset / ss, (r.offset + r.bytes.size() + ss - 1) / ss);
+    return Status::Ok();
   }
-  std::sort(runs.begin(), runs.end());
-  size_t n = 0;
-  for (const auto& run : runs) {
-    if (n > 0 && run.first <= runs[n - 1].second) runs[n - 1].second = std::max(runs[n - 1].second, run.second);
-    else runs[n++] = run;
+  for (const Run& run : *runs) {
+    TORN_RETURN_IF_ERROR(PwriteFull(image_->fd(), run.before, run.offset).with_context(path()));
+    stats_.bytes += run.before.size();
   }
-  runs.resize(n);
-  std::vector<std::byte> now, before;
-  for (const auto& [a, b] : runs) {
-    const uint64_t lo = a * ss, hi = b * ss;
-    now.resize(hi - lo);
-    TORN_RETURN_IF_ERROR(PreadFull(image_->fd(), now, lo).with_context(path()));
-    before = now;
-    for (auto r = regions.rbegin(); r != regions.rend(); ++r) {
-      uint64_t x = std::max(lo, r->offset), y = std::min(hi, r->offset + r->bytes.size());
-      if (x < y) std::memcpy(before.data() + (x - lo), r->bytes.data() + (x - r->offset), y - x);
-    }
-    for (uint64_t s = a; s < b; ++s) {
-      std::span<const std::byte> was(before.data() + (s - a) * ss, ss), is(now.data() + (s - a) * ss, ss);
-      if (std::memcmp(was.data(), is.data(), ss) == 0) continue;
-      digest += models::Term(s, models::SectorHash(is)) - models::Term(s, models::SectorHash(was));
-    }
-    TORN_RETURN_IF_ERROR(PwriteFull(image_->fd(), before, lo).with_context(path()));
-    stats_.bytes += before.size();
-  }
-  ++stats_.restores;
-  return std::optional<uint64_t>(digest);
+  if (!runs->empty()) ++stats_.restores;
+  return Status::Ok();
 }
 
 }  // namespace torn::checker

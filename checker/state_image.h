@@ -51,10 +51,12 @@ class StateImage {
 
   // Where an oracle's e2fsck keeps its undo record (empty until e2fsck writes).
   const std::string& undo_path() const { return undo_.path(); }
-  // Puts the state's bytes back after the oracles. Returns the digest of the image as the oracles
-  // left it (e.g. after journal replay), or nullopt when the undo record could not be trusted and the
-  // image will be rebuilt instead.
-  Result<std::optional<uint64_t>> Restore();
+  // The digest of the image as the oracles have left it so far (e.g. after journal replay), from the
+  // state's digest and e2fsck's record; nullopt when the record cannot be trusted.
+  Result<std::optional<uint64_t>> DigestAsLeft();
+  // Puts the state's bytes back after the oracles (or, with an untrusted record, makes the next move
+  // rebuild the image from zero).
+  Status Restore();
 
   // A copy of the image as it is now (for an oracle that must not write to this one).
   Status CopyTo(int fd) const { return SparseCopy(image_->fd(), fd, bytes_); }
@@ -66,6 +68,13 @@ class StateImage {
   const replay::MaterializerStats& materializer_stats() const { return image_->stats(); }
 
  private:
+  struct Run {  // sectors e2fsck wrote, merged: their offset, bytes now, bytes before e2fsck
+    uint64_t offset = 0;
+    std::vector<std::byte> now, before;
+  };
+  // The runs of e2fsck's record (read once per state); nullopt when the record is untrusted.
+  Result<std::optional<std::vector<Run>>> Runs();
+
   const trace::Log* log_ = nullptr;
   uint64_t bytes_ = 0;
   std::string dir_;

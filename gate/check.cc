@@ -145,9 +145,9 @@ void Worker(Context& c) {
     if (i >= c.states.size()) return;
     if (Interrupted()) return fail(Status(Code::kInterrupted, "interrupted"));
     auto r = JudgeState(c, *image, *inner, c.states[i]);
-    auto restored = image->Restore();  // whatever the oracles did
+    Status restored = image->Restore();  // whatever the oracles did
     if (!r.ok()) return fail(r.status());
-    if (!restored.ok()) return fail(restored.status());
+    if (!restored.ok()) return fail(restored);
     std::lock_guard lock(c.mu);
     c.judged.push_back({c.states[i], std::move(r).value()});
     ++c.done;
