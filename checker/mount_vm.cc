@@ -133,10 +133,10 @@ Result<Verdict> JudgeEnded(const ImageReport& r, int pack, const PackedImage& at
   v.oracle = Oracle::kMount;
   v.output = "$ mount -t ext4 -o " + std::string(kVmMountOptions) + " (lab VM, kernel " +
              lab.kernel.release + ")\n";
-  for (const auto& l : r.mount_errors) v.output += "mount: " + l + "\n";
+  for (const auto& l : r.mount_errors) v.output += l + "\n";
   v.output += "[mount exit " + std::to_string(r.mount_rc) + "]\n";
   if (r.umount_rc >= 0) {
-    for (const auto& l : r.umount_errors) v.output += "umount: " + l + "\n";
+    for (const auto& l : r.umount_errors) v.output += l + "\n";
     v.output += "[umount exit " + std::to_string(r.umount_rc) + "]\n";
   }
   v.output += "--- guest kernel log ---\n";
@@ -262,8 +262,11 @@ Result<VmMountResult> MountInVm(std::span<const MountImage> images, const VmMoun
     if (o.test_hang_at >= int(first) && o.test_hang_at < int(end)) config.hang_at = o.test_hang_at - int(first);
     g.files = MountJobFiles(packed, config);
     g.disks = {{pack.path(), 512}};
-    // A backstop: the guest's own watchdog ends a hung image after image_timeout.
-    g.timeout = o.boot_timeout + (o.image_timeout + std::chrono::seconds(30)) * packed.size();
+    // A backstop for a guest too stuck for its own watchdog (which ends a hung image after
+    // image_timeout): one image may take image_timeout, each of the others max(10 s, image_timeout/6)
+    // (about 0.3 s is usual under TCG).
+    g.timeout = o.boot_timeout + o.image_timeout +
+                std::max<std::chrono::seconds>(std::chrono::seconds(10), o.image_timeout / 6) * packed.size();
     g.accel = o.accel;
     g.on_console = o.on_console;
     g.on_progress = o.on_progress;

@@ -104,6 +104,27 @@ void GarbleRootDirectoryBlock(int fd) {
   ASSERT_TRUE(PwriteFull(fd, junk, block * block_bytes).ok());
 }
 
+// s_last_orphan (super block byte 0xE8) names inode 5, below the first ordinary inode: the kernel's
+// orphan cleanup at mount logs "EXT4-fs error ... bad orphan inode" and (6.1) fails the mount with EIO.
+// The super block's crc32c (metadata_csum) is recomputed, so only the orphan field is wrong.
+void BadOrphanInSuperBlock(int fd) {
+  std::byte sb[1024];
+  ASSERT_TRUE(PreadFull(fd, sb, 1024).ok());
+  auto put32 = [&](size_t off, uint32_t v) {
+    for (int i = 0; i < 4; ++i) sb[off + i] = std::byte((v >> (8 * i)) & 0xff);
+  };
+  put32(0xE8, 5);
+  if (uint8_t(sb[0x65]) & 0x04) {  // RO_COMPAT_METADATA_CSUM (0x400)
+    uint32_t crc = 0xFFFFFFFF;     // the kernel's crc32c(~0, sb, 0x3FC), no final inversion
+    for (size_t i = 0; i < 0x3FC; ++i) {
+      crc ^= uint8_t(sb[i]);
+      for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1)));
+    }
+    put32(0x3FC, crc);
+  }
+  ASSERT_TRUE(PwriteFull(fd, sb, 1024).ok());
+}
+
 VmMountOptions Options() {
   VmMountOptions o;
   o.image_timeout = std::chrono::seconds(60);
@@ -147,6 +168,18 @@ TEST(MountVm, CorruptSuperBlockMagicFailsTheMount) {
   ASSERT_EQ(r->verdicts.size(), 1u);
   EXPECT_FALSE(r->verdicts[0].ok);
   EXPECT_NE(r->verdicts[0].detail.find("kernel mount failed"), std::string::npos) << r->verdicts[0].detail;
+}
+
+TEST(MountVm, BadOrphanInodeInSuperBlockGivesTheKernelsExt4Error) {
+  Fixture& f = Fixture::Get();
+  std::vector<MountImage> images = {{f.Prefix(f.End(), "bad-orphan", BadOrphanInSuperBlock)}};
+  auto r = MountInVm(images, Options());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->verdicts.size(), 1u);
+  EXPECT_FALSE(r->verdicts[0].ok) << r->verdicts[0].output;
+  // The one-line detail carries the kernel's own words.
+  EXPECT_NE(r->verdicts[0].detail.find("EXT4-fs error"), std::string::npos) << r->verdicts[0].detail;
+  EXPECT_NE(r->verdicts[0].detail.find("bad orphan inode 5"), std::string::npos) << r->verdicts[0].detail;
 }
 
 // >= 3 images, good and bad mixed, in one boot, verdicts in order; the host's kernel agrees.
