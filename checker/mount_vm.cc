@@ -162,8 +162,10 @@ Result<Verdict> JudgeEnded(const ImageReport& r, int pack, const PackedImage& at
   }
   // What the kernel left, out of the pack into a file of its own for e2fsck -fn.
   TORN_ASSIGN_OR_RETURN(TempFile copy, TempFile::Create("torn-vmmount-img-", work));
-  if (::ftruncate(copy.fd(), static_cast<off_t>(at.bytes)) != 0) return ErrnoError("size " + copy.path(), errno);
-  TORN_RETURN_IF_ERROR(CopyRange(pack, at.offset, copy.fd(), 0, at.bytes).with_context("copy out of the pack"));
+  if (::ftruncate(copy.fd(), static_cast<off_t>(at.bytes)) != 0)
+    return ErrnoError("size " + copy.path(), errno);
+  TORN_RETURN_IF_ERROR(
+      CopyRange(pack, at.offset, copy.fd(), 0, at.bytes).with_context("copy out of the pack"));
   FsckOptions after = o.fsck;
   after.journal_replay = false;
   after.full_check = true;
@@ -191,9 +193,8 @@ Verdict JudgeCulprit(const ImageReport& r, const lab::GuestResult& g, const VmMo
   } else {
     v.detail = "the lab VM stopped mounting this image (" + g.outcome.describe() + ")";
   }
-  v.output = v.detail + "\n--- guest kernel log ---\n";
-  for (const auto& l : r.kernel) v.output += l + "\n";
-  v.output += "--- guest console (last lines) ---\n" + lab::ConsoleTail(g.console, 40) +
+  // The job sends the kernel log only after the detach; the console holds what the kernel said.
+  v.output = v.detail + "\n--- guest console (last lines) ---\n" + lab::ConsoleTail(g.console, 40) +
               "--- end of console ---\n";
   return v;
 }
@@ -258,8 +259,9 @@ Result<VmMountResult> MountInVm(std::span<const MountImage> images, const VmMoun
     g.initramfs = lab.initramfs;
     g.script = MountJobScript();
     MountJobConfig config{o.image_timeout, -1, -1};
-    if (o.test_panic_at >= int(first) && o.test_panic_at < int(end)) config.panic_at = o.test_panic_at - int(first);
-    if (o.test_hang_at >= int(first) && o.test_hang_at < int(end)) config.hang_at = o.test_hang_at - int(first);
+    auto in_batch = [&](int k) { return k >= int(first) && k < int(end) ? k - int(first) : -1; };
+    config.panic_at = in_batch(o.test_panic_at);
+    config.hang_at = in_batch(o.test_hang_at);
     g.files = MountJobFiles(packed, config);
     g.disks = {{pack.path(), 512}};
     // A backstop for a guest too stuck for its own watchdog (which ends a hung image after
