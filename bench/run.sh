@@ -8,5 +8,7 @@ echo "== replay (torn_bench_replay): MiB/s of log data applied, peak RSS"
 build/bench/torn_bench_replay
 echo "== states (torn_bench_states): states/s generated, images/s materialized vs from scratch"
 build/bench/torn_bench_states
+echo "== mount oracle in the lab VM (torn_bench_mount_vm): boot seconds, seconds per image (boots qemu)"
+build/bench/torn_bench_mount_vm
 echo "== check (check_bench.sh): torn check vs the reference loop on the same checkpoints"
 bash bench/check_bench.sh "$torn" "${1:-corpus/ext4-default}" mkfs 1000

@@ -1,5 +1,6 @@
 #include "checker/mount.h"
 
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -21,12 +22,17 @@ Status MountAvailable(bool host) {
   return Status::Ok();
 }
 
-Result<Verdict> CheckMount(const StateImage& image, const FsckOptions& fsck, bool host) {
+Result<Verdict> CheckMount(const std::string& image, const std::string& scratch_dir, const FsckOptions& fsck,
+                           bool host) {
   TORN_RETURN_IF_ERROR(MountAvailable(host));
   Verdict v;
   v.oracle = Oracle::kMount;
-  TORN_ASSIGN_OR_RETURN(TempFile copy, TempFile::Create("torn-mount-", image.dir()));
-  TORN_RETURN_IF_ERROR(image.CopyTo(copy.fd()));
+  TORN_ASSIGN_OR_RETURN(TempFile copy, TempFile::Create("torn-mount-", scratch_dir));
+  {
+    TORN_ASSIGN_OR_RETURN(UniqueFd src, OpenFile(image, O_RDONLY));
+    TORN_ASSIGN_OR_RETURN(uint64_t bytes, FileSize(src.get()));
+    TORN_RETURN_IF_ERROR(SparseCopy(src.get(), copy.fd(), bytes).with_context(image));
+  }
   TORN_ASSIGN_OR_RETURN(TempDir dir, TempDir::Create("torn-mnt-"));
   {
     TORN_ASSIGN_OR_RETURN(LoopDevice loop, LoopDevice::Attach(copy.path()));

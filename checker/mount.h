@@ -18,7 +18,9 @@ namespace torn::checker {
 // Ok when the mount oracle can run here (host: root and /dev/loop-control; VM: not yet).
 Status MountAvailable(bool host);
 
-// Judges the state on `image` (not yet modified by another oracle); the image itself is not written.
-Result<Verdict> CheckMount(const StateImage& image, const FsckOptions& fsck, bool host);
+// Judges the state on the image file `image` (not yet modified by another oracle) on the host kernel;
+// the kernel gets a copy made in `scratch_dir`, so the image itself is not written.
+Result<Verdict> CheckMount(const std::string& image, const std::string& scratch_dir, const FsckOptions& fsck,
+                           bool host);
 
 }  // namespace torn::checker

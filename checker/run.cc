@@ -121,7 +121,7 @@ Result<std::vector<Verdict>> JudgeImage(Context& c, StateImage& image, const Dat
   bool mount = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kMount) > 0;
   if (mount) {
     // The kernel replays the journal itself: it gets the image as it was before e2fsck touched it.
-    TORN_ASSIGN_OR_RETURN(Verdict v, CheckMount(image, c.options->fsck, c.options->host_mount));
+    TORN_ASSIGN_OR_RETURN(Verdict v, CheckMount(image.path(), image.dir(), c.options->fsck, c.options->host_mount));
     out.push_back(std::move(v));
   }
   if (fsck || data) {
