@@ -10,21 +10,15 @@
 
 namespace torn::checker {
 
-Status MountAvailable(bool host) {
-  if (!host) {
-    return Unavailable(
-        "the mount oracle in the lab VM is not yet available (it needs the recorder's lab/ library); "
-        "use --host-mount to mount crash states on this machine's kernel, at your own risk");
-  }
+Status HostMountAvailable() {
   if (::geteuid() != 0) return Unavailable("--host-mount needs root (loop devices and mount(2))");
   if (::access("/dev/loop-control", R_OK | W_OK) != 0)
     return Unavailable("--host-mount needs /dev/loop-control");
   return Status::Ok();
 }
 
-Result<Verdict> CheckMount(const std::string& image, const std::string& scratch_dir, const FsckOptions& fsck,
-                           bool host) {
-  TORN_RETURN_IF_ERROR(MountAvailable(host));
+Result<Verdict> CheckMount(const std::string& image, const std::string& scratch_dir, const FsckOptions& fsck) {
+  TORN_RETURN_IF_ERROR(HostMountAvailable());
   Verdict v;
   v.oracle = Oracle::kMount;
   TORN_ASSIGN_OR_RETURN(TempFile copy, TempFile::Create("torn-mount-", scratch_dir));

@@ -1,11 +1,9 @@
-// The mount oracle: the kernel's own journal replay. The state's image (before e2fsck touched it) is
-// copied, attached to a loop device and mounted as ext4; a mount that fails is a verdict; after the
-// unmount, e2fsck -fn judges what the kernel left.
+// The mount oracle on the host (--host-mount): the kernel's own journal replay. The state's image
+// (before e2fsck touched it) is copied, attached to a loop device and mounted as ext4; a mount that
+// fails is a verdict; after the unmount, e2fsck -fn judges what the kernel left.
 //
-// Mounting a corrupt image can crash the kernel that mounts it, so DESIGN.md wants this in the lab VM
-// by default and on the host only when asked (--host-mount). The lab VM path needs the recorder
-// branch's lab/ library, which has not landed: without --host-mount the oracle is unavailable and says
-// so.
+// Mounting a corrupt image can crash the kernel that mounts it, so the default is the lab VM
+// (mount_vm.h, batched by mount_batch.h); this host path runs only when asked.
 #pragma once
 
 #include "base/status.h"
@@ -15,12 +13,11 @@
 
 namespace torn::checker {
 
-// Ok when the mount oracle can run here (host: root and /dev/loop-control; VM: not yet).
-Status MountAvailable(bool host);
+// Ok when the host path can run here: root and /dev/loop-control.
+Status HostMountAvailable();
 
 // Judges the state on the image file `image` (not yet modified by another oracle) on the host kernel;
 // the kernel gets a copy made in `scratch_dir`, so the image itself is not written.
-Result<Verdict> CheckMount(const std::string& image, const std::string& scratch_dir, const FsckOptions& fsck,
-                           bool host);
+Result<Verdict> CheckMount(const std::string& image, const std::string& scratch_dir, const FsckOptions& fsck);
 
 }  // namespace torn::checker

@@ -46,6 +46,7 @@ nlohmann::json ResultToJson(const CheckResult& r) {
   j["states"] = {{"possible", CountJson(r.possible)}, {"generated", r.generated}, {"checked", r.checked}};
   j["distinct_images"] = r.distinct_images;
   j["reused_after_replay"] = r.reused_after_replay;
+  if (r.mount_boots) j["mount_boots"] = r.mount_boots;
   j["resumed"] = r.resumed;
   j["strategy"] = r.strategy;
   j["budget_cut"] = r.budget_cut;

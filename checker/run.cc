@@ -19,6 +19,7 @@
 #include "base/interrupt.h"
 #include "checker/data.h"
 #include "checker/mount.h"
+#include "checker/mount_batch.h"
 #include "checker/ordering.h"
 #include "checker/state_image.h"
 #include "store/store.h"
@@ -55,12 +56,21 @@ Result<std::string> LogSha256(const trace::Log& log, const nlohmann::json& descr
 
 bool IsImageOracle(Oracle o) { return o != Oracle::kOrdering; }
 
+// A state judged but not yet stored: its image's mount verdict is still to come from the lab VM.
+struct Parked {
+  store::StoredState rec;
+  std::vector<Verdict> verdicts;  // its own (ordering); the image verdicts are added when complete
+};
+
 // Image verdicts shared between states with the same (digest, data rule): filled once by the first
-// worker that meets the key; others wait for it.
+// worker that meets the key; others wait for it. With the mount oracle in the lab VM, `done` comes
+// before the mount verdict: states that need it park until the batch with their image has booted.
 struct Shared {
   bool done = false;
+  bool mount_pending = false;
   uint64_t owner = 0;
   std::vector<Verdict> verdicts;
+  std::vector<Parked> parked;
 };
 
 // After journal replay: the full check and the data verdicts of an image as e2fsck left it, shared
@@ -98,6 +108,10 @@ struct Context {
   std::vector<store::StoredState> results;        // every state judged in this process
   std::atomic<uint64_t> checked{0}, violating{0}, reused{0}, distinct{0}, replay_reused{0};
 
+  // The mount oracle in the lab VM (not --host-mount). Last, so it is destroyed first: its thread
+  // uses the members above.
+  std::unique_ptr<MountBatcher> vm_mount;
+
   bool Stopped() {
     std::lock_guard lock(mu);
     return !error.ok();
@@ -114,14 +128,19 @@ struct Context {
 // mount (a copy of the image, before anything wrote to it), then journal replay, then e2fsck -fn and
 // the data oracle on the replayed image, unless an image equal to it after replay was judged already.
 Result<std::vector<Verdict>> JudgeImage(Context& c, StateImage& image, const DataPlan::Applies& applies,
-                                        uint64_t state) {
+                                        uint64_t state, std::optional<TempFile>& vm_copy) {
   std::vector<Verdict> out;
   bool fsck = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kFsck) > 0;
   bool data = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kData) > 0;
   bool mount = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kMount) > 0;
-  if (mount) {
-    // The kernel replays the journal itself: it gets the image as it was before e2fsck touched it.
-    TORN_ASSIGN_OR_RETURN(Verdict v, CheckMount(image.path(), image.dir(), c.options->fsck, c.options->host_mount));
+  if (mount && c.vm_mount) {
+    // The kernel replays the journal itself: it gets the image as it was before e2fsck touched it, a
+    // copy that waits for its batch in the lab VM.
+    TORN_ASSIGN_OR_RETURN(TempFile copy, TempFile::Create("torn-mount-", image.dir()));
+    TORN_RETURN_IF_ERROR(image.CopyTo(copy.fd()).with_context(copy.path()));
+    vm_copy.emplace(std::move(copy));
+  } else if (mount) {
+    TORN_ASSIGN_OR_RETURN(Verdict v, CheckMount(image.path(), image.dir(), c.options->fsck));
     out.push_back(std::move(v));
   }
   if (fsck || data) {
@@ -172,69 +191,16 @@ Result<std::vector<Verdict>> JudgeImage(Context& c, StateImage& image, const Dat
   return out;
 }
 
-Status Judge(Context& c, StateImage* image, const models::CrashState& st) {
-  store::StoredState rec;
-  rec.state_id = st.id;
-  rec.model = c.model;
-  rec.segment = st.segment;
-  rec.crash_point = st.crash_point;
-  rec.base_end = st.base_end;
-  rec.dropped.assign(st.dropped.begin(), st.dropped.end());
-  nlohmann::json torn = nlohmann::json::array();
-  for (const auto& t : st.torn) torn.push_back({{"entry", t.entry}, {"sectors", t.sectors}});
-  rec.torn_json = torn.dump();
-
-  DurableView durable(st);
-  std::vector<Verdict> verdicts;
-  if (c.ordering) verdicts.push_back(c.ordering->Check(durable));
-  if (c.want_image) {
-    TORN_RETURN_IF_ERROR(image->MoveTo(st, &(*c.segments)[st.segment]).with_context("state " + std::to_string(st.id)));
-    uint64_t digest = image->digest();
-    rec.digest = Hex64(digest);
-    DataPlan::Applies applies;
-    if (c.data) applies = c.data->For(durable);
-    auto key = std::make_pair(digest, applies.key());
-    std::shared_ptr<Shared> shared;
-    bool mine = false;
-    {
-      std::unique_lock lock(c.mu);
-      auto& slot = c.by_image[key];
-      if (!slot || !c.options->dedupe) {
-        slot = std::make_shared<Shared>();
-        slot->owner = st.id;
-        mine = true;
-      }
-      shared = slot;
-      if (!mine) {
-        c.cv_shared.wait(lock, [&] { return shared->done || !c.error.ok(); });
-        if (!shared->done) return c.error;
-      }
-    }
-    if (mine) {
-      auto judged = JudgeImage(c, *image, applies, st.id);
-      // Whatever the oracles did, the image goes back to the state's bytes before the next move.
-      Status restored = image->Restore();
-      if (judged.ok() && !restored.ok()) judged = restored.with_context("state " + std::to_string(st.id));
-      if (!judged.ok()) {
-        std::lock_guard lock(c.mu);
-        c.by_image.erase(key);  // nobody may wait for a verdict that will not come
-        c.cv_shared.notify_all();
-        return judged.status();
-      }
-      std::lock_guard lock(c.mu);
-      shared->verdicts = std::move(judged).value();
-      shared->done = true;
-      c.cv_shared.notify_all();
-      ++c.distinct;
-    } else {
-      rec.reused_from = shared->owner;
-      ++c.reused;
-    }
-    for (const auto& v : shared->verdicts) {
-      verdicts.push_back(v);
-      if (!mine) verdicts.back().output = fmt::format("(same image as state {})\n", shared->owner);
-    }
+// Adds the image verdicts of `shared` to a state's own; a state that reuses them says whose they are.
+void AddImageVerdicts(const Shared& shared, uint64_t state, std::vector<Verdict>& verdicts) {
+  for (const auto& v : shared.verdicts) {
+    verdicts.push_back(v);
+    if (state != shared.owner) verdicts.back().output = fmt::format("(same image as state {})\n", shared.owner);
   }
+}
+
+// Stores a state with all its verdicts (invariant 1) and counts it.
+Status Finish(Context& c, store::StoredState rec, std::vector<Verdict> verdicts) {
   std::sort(verdicts.begin(), verdicts.end(),
             [](const Verdict& a, const Verdict& b) { return a.oracle < b.oracle; });
   bool bad = false;
@@ -251,6 +217,98 @@ Status Judge(Context& c, StateImage* image, const models::CrashState& st) {
   ++c.checked;
   if (bad) ++c.violating;
   return Status::Ok();
+}
+
+// The lab VM's verdict on an image arrived: the image's verdicts are complete, and the states parked
+// on it are stored.
+Status CompleteMount(Context& c, const std::shared_ptr<Shared>& shared, Verdict mount) {
+  std::vector<Parked> parked;
+  {
+    std::lock_guard lock(c.mu);
+    shared->verdicts.push_back(std::move(mount));
+    shared->mount_pending = false;
+    parked.swap(shared->parked);
+  }
+  for (Parked& p : parked) {
+    AddImageVerdicts(*shared, p.rec.state_id, p.verdicts);
+    TORN_RETURN_IF_ERROR(Finish(c, std::move(p.rec), std::move(p.verdicts)));
+  }
+  return Status::Ok();
+}
+
+Status Judge(Context& c, StateImage* image, const models::CrashState& st) {
+  store::StoredState rec;
+  rec.state_id = st.id;
+  rec.model = c.model;
+  rec.segment = st.segment;
+  rec.crash_point = st.crash_point;
+  rec.base_end = st.base_end;
+  rec.dropped.assign(st.dropped.begin(), st.dropped.end());
+  nlohmann::json torn = nlohmann::json::array();
+  for (const auto& t : st.torn) torn.push_back({{"entry", t.entry}, {"sectors", t.sectors}});
+  rec.torn_json = torn.dump();
+
+  DurableView durable(st);
+  std::vector<Verdict> verdicts;
+  if (c.ordering) verdicts.push_back(c.ordering->Check(durable));
+  if (!c.want_image) return Finish(c, std::move(rec), std::move(verdicts));
+
+  TORN_RETURN_IF_ERROR(image->MoveTo(st, &(*c.segments)[st.segment]).with_context("state " + std::to_string(st.id)));
+  uint64_t digest = image->digest();
+  rec.digest = Hex64(digest);
+  DataPlan::Applies applies;
+  if (c.data) applies = c.data->For(durable);
+  auto key = std::make_pair(digest, applies.key());
+  std::shared_ptr<Shared> shared;
+  bool mine = false;
+  {
+    std::unique_lock lock(c.mu);
+    auto& slot = c.by_image[key];
+    if (!slot || !c.options->dedupe) {
+      slot = std::make_shared<Shared>();
+      slot->owner = st.id;
+      mine = true;
+    }
+    shared = slot;
+    if (!mine) {
+      c.cv_shared.wait(lock, [&] { return shared->done || !c.error.ok(); });
+      if (!shared->done) return c.error;
+    }
+  }
+  if (mine) {
+    std::optional<TempFile> vm_copy;
+    auto judged = JudgeImage(c, *image, applies, st.id, vm_copy);
+    // Whatever the oracles did, the image goes back to the state's bytes before the next move.
+    Status restored = image->Restore();
+    if (judged.ok() && !restored.ok()) judged = restored.with_context("state " + std::to_string(st.id));
+    if (!judged.ok()) {
+      std::lock_guard lock(c.mu);
+      c.by_image.erase(key);  // nobody may wait for a verdict that will not come
+      c.cv_shared.notify_all();
+      return judged.status();
+    }
+    {
+      std::lock_guard lock(c.mu);
+      shared->verdicts = std::move(judged).value();
+      shared->done = true;
+      shared->mount_pending = vm_copy.has_value();
+      c.cv_shared.notify_all();
+    }
+    ++c.distinct;
+    if (vm_copy) c.vm_mount->Add(std::move(*vm_copy), [&c, shared](Verdict v) { return CompleteMount(c, shared, std::move(v)); });
+  } else {
+    rec.reused_from = shared->owner;
+    ++c.reused;
+  }
+  {
+    std::lock_guard lock(c.mu);
+    if (shared->mount_pending) {  // stored when the lab VM has judged the image (CompleteMount)
+      shared->parked.push_back({std::move(rec), std::move(verdicts)});
+      return Status::Ok();
+    }
+    AddImageVerdicts(*shared, st.id, verdicts);
+  }
+  return Finish(c, std::move(rec), std::move(verdicts));
 }
 
 void Worker(Context& c) {
@@ -292,8 +350,13 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
   c.model = result.model;
   c.oracles = o.oracles.empty() ? std::vector<Oracle>{Oracle::kFsck, Oracle::kData, Oracle::kOrdering}
                                 : o.oracles;
-  if (std::count(c.oracles.begin(), c.oracles.end(), Oracle::kMount) && !o.host_mount)
-    TORN_RETURN_IF_ERROR(MountAvailable(false));
+  if (std::count(c.oracles.begin(), c.oracles.end(), Oracle::kMount)) {
+    if (o.host_mount) {
+      TORN_RETURN_IF_ERROR(HostMountAvailable());
+    } else {
+      TORN_RETURN_IF_ERROR(MountVmAvailable(o.vm_mount).with_context("mount oracle in the lab VM"));
+    }
+  }
 
   models::SpaceOptions space = o.space;
   result.from_mark = o.from_mark;
@@ -404,6 +467,9 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
   }
 
   // Workers, a progress ticker, and the producer on this thread.
+  bool vm_mount = !o.host_mount && std::count(c.oracles.begin(), c.oracles.end(), Oracle::kMount);
+  if (vm_mount)
+    c.vm_mount = std::make_unique<MountBatcher>(o.vm_mount, o.mount_batch, [&c](const Status& st) { c.Fail(st); });
   int jobs = std::max(1, o.jobs);
   std::vector<std::thread> workers;
   for (int i = 0; i < jobs; ++i) workers.emplace_back([&] { Worker(c); });
@@ -445,6 +511,12 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
     c.cv_queue.notify_all();
   }
   for (auto& w : workers) w.join();
+  if (c.vm_mount) {
+    // The last batch, unless the run is failing (then what waits is dropped).
+    if (c.error.ok()) (void)c.vm_mount->Close();  // an error reaches c.error through on_error
+    result.mount_boots = c.vm_mount->boots();
+    c.vm_mount.reset();
+  }
   ticking = false;
   if (ticker.joinable()) ticker.join();
   if (progress) progress(snapshot());

@@ -27,6 +27,7 @@
 
 #include "base/status.h"
 #include "checker/fsck.h"
+#include "checker/mount_vm.h"
 #include "checker/verdict.h"
 #include "models/model.h"
 
@@ -45,6 +46,9 @@ struct CheckOptions {
   std::optional<std::chrono::milliseconds> time_budget;
   std::string db;                         // SQLite file; empty: results only in memory
   bool host_mount = false;
+  // The mount oracle in the lab VM (without host_mount): the kernel, time limits, images per boot.
+  VmMountOptions vm_mount;
+  size_t mount_batch = 64;  // images judged per batch (a boot, or more when the guest dies)
   // Reuse verdicts between states whose images are the same (before journal replay: every image
   // verdict; after it: e2fsck -fn's and the data oracle's). Off: every state is judged on its own.
   bool dedupe = true;
@@ -85,6 +89,7 @@ struct CheckResult {
   uint64_t generated = 0;
   uint64_t checked = 0;
   uint64_t distinct_images = 0;   // images judged by the image oracles (not reused)
+  uint64_t mount_boots = 0;        // lab VM boots of the mount oracle
   uint64_t reused_after_replay = 0;  // of those, images whose -fn and data verdicts were reused
                                      // because another image was the same after journal replay
   uint64_t resumed = 0;           // states taken from the store

@@ -62,7 +62,15 @@ int RunCheck(std::vector<std::string> args) {
   app.add_flag("--all-points", all_points, "crash points from the start of the trace, inside mkfs too");
   app.add_option("--expect", expect, "manifest file (default: the trace directory's expectations.json)");
   app.add_option("--oracle", oracles, "comma-separated: fsck,data,ordering,mount (default fsck,data,ordering)");
-  app.add_flag("--host-mount", o.host_mount, "run the mount oracle on this machine's kernel (root)");
+  app.add_flag("--host-mount", o.host_mount,
+               "run the mount oracle on this machine's kernel (root; a corrupt image can crash it) instead "
+               "of in the lab VM");
+  app.add_option("--kernel", o.vm_mount.kernel_image,
+                 "the lab VM's kernel for the mount oracle (default: Debian's linux-image-amd64, cached)");
+  app.add_option("--modules", o.vm_mount.modules_dir, "that kernel's lib/modules/<release> directory");
+  app.add_option("--mount-batch", o.mount_batch,
+                 "images the lab VM mounts per boot (default 64; a boot costs ~8 s under TCG)")
+      ->check(CLI::Range(1, 10000));
   bool no_dedupe = false;
   app.add_flag("--no-dedupe", no_dedupe,
                "judge every state on its own, even when its image equals one judged before (before or "
@@ -78,6 +86,7 @@ int RunCheck(std::vector<std::string> args) {
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
 
   o.dedupe = !no_dedupe;
+  o.vm_mount.fsck.timeout = std::chrono::milliseconds(static_cast<int64_t>(fsck_timeout * 1000));
   auto m = models::ParseModel(model);
   if (!m.ok()) return ReportError(m.status());
   o.space.model = *m;

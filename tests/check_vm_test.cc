@@ -1,0 +1,85 @@
+// torn check's mount oracle in the lab VM, end to end through the binary: Debian's kernel under QEMU
+// mounts the crash states' images (its own journal replay), e2fsck judges what it left, and the
+// verdicts land in SQLite with the others. Label vm: these tests boot the real kernel.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/temp_file.h"
+#include "store/store.h"
+#include "tests/test_util.h"
+
+namespace torn::testing {
+namespace {
+
+std::string Corpus(const std::string& name) { return std::string(TORN_SOURCE_DIR) + "/corpus/" + name; }
+
+nlohmann::json CheckJson(const std::vector<std::string>& args, int expect_rc) {
+  auto r = RunTorn(args, 1200);
+  EXPECT_EQ(r.status.code, expect_rc) << r.output;
+  size_t brace = r.output.find('{');
+  auto j = nlohmann::json::parse(r.output.substr(brace == std::string::npos ? 0 : brace), nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r.output;
+  return j;
+}
+
+// Every state gets exactly one mount verdict, stored with its other verdicts, in batches of boots.
+uint64_t MountVerdicts(const std::string& db, uint64_t* failed) {
+  auto s = store::Store::Open(db);
+  EXPECT_TRUE(s.ok());
+  auto states = s->LoadStates(1);  // the first and only run of a fresh file
+  EXPECT_TRUE(states.ok());
+  uint64_t n = 0;
+  *failed = 0;
+  for (const auto& st : *states) {
+    int mounts = 0;
+    for (const auto& v : st.verdicts)
+      if (v.oracle == "mount") {
+        ++mounts;
+        if (!v.ok) ++*failed;
+      }
+    EXPECT_EQ(mounts, 1) << "state " << st.state_id;
+    n += mounts;
+  }
+  return n;
+}
+
+TEST(CheckVm, MountOracleInTheLabVmPassesExt4WithBarriers) {
+  auto dir = TempDir::Create("torn-check-vm-");
+  std::string db = dir->path() + "/r.db";
+  auto j = CheckJson({"check", Corpus("ext4-default"), "--oracle", "fsck,mount", "--budget", "40", "--jobs", "2",
+                "--mount-batch", "16", "--db", db, "--json"},
+               0);
+  EXPECT_EQ(j["states"]["checked"], 40);
+  EXPECT_TRUE(j["violations"].empty()) << j["violations"].dump(1);
+  // 40 states, at most 40 distinct images, batches of 16: at least ceil(distinct / 16) boots.
+  uint64_t distinct = j["distinct_images"].get<uint64_t>();
+  EXPECT_GE(j["mount_boots"].get<uint64_t>(), (distinct + 15) / 16);
+  uint64_t failed = 0;
+  EXPECT_EQ(MountVerdicts(db, &failed), 40u);
+  EXPECT_EQ(failed, 0u);
+}
+
+// Without barriers the guest kernel's journal replay leaves broken file systems, as e2fsck's does.
+TEST(CheckVm, MountOracleInTheLabVmFailsExt4WithoutBarriers) {
+  auto dir = TempDir::Create("torn-check-vm-");
+  std::string db = dir->path() + "/r.db";
+  auto j = CheckJson({"check", Corpus("ext4-nobarrier"), "--oracle", "fsck,mount", "--budget", "20", "--jobs", "2",
+                "--db", db, "--json"},
+               1);
+  uint64_t mount = 0, fsck = 0;
+  for (const auto& v : j["violations"]) {
+    if (v["oracle"] == "mount") ++mount;
+    if (v["oracle"] == "fsck") ++fsck;
+    EXPECT_FALSE(v["detail"].get<std::string>().empty());
+  }
+  EXPECT_GT(mount, 0u);
+  EXPECT_GT(fsck, 0u);
+  EXPECT_EQ(j["mount_boots"], 1);
+  uint64_t failed = 0;
+  EXPECT_EQ(MountVerdicts(db, &failed), 20u);
+  EXPECT_EQ(failed, mount);
+}
+
+}  // namespace
+}  // namespace torn::testing
