@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "checker/junit.h"
 #include "checker/report.h"
 #include "models/model.h"
 
@@ -45,39 +46,29 @@ nlohmann::json GateToJson(const GateResult& r) {
 }
 
 std::string GateToJunit(const GateResult& r) {
-  using checker::XmlEscape;
-  size_t failures = 0;
-  for (const auto& g : r.groups) failures += !g.violations.empty();
-  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  x += fmt::format("<testsuites>\n<testsuite name=\"torn gate\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
-                   "time=\"{:.3f}\">\n",
-                   r.groups.size(), failures, r.total_seconds);
-  x += fmt::format("  <properties><property name=\"kernel\" value=\"{}\"/><property name=\"loop_mode\" "
-                   "value=\"{}\"/><property name=\"inject\" value=\"{}\"/><property name=\"model\" "
-                   "value=\"{}\"/><property name=\"states_possible\" value=\"{}\"/><property "
-                   "name=\"states_checked\" value=\"{}\"/></properties>\n",
-                   XmlEscape(r.kernel), r.loop_mode, r.inject, r.model, r.possible, r.checked);
+  checker::JunitSuite suite{.name = "torn gate", .time = r.total_seconds};
+  suite.properties = {{"kernel", r.kernel},           {"loop_mode", r.loop_mode},
+                      {"inject", r.inject},           {"model", r.model},
+                      {"states_possible", r.possible}, {"states_checked", std::to_string(r.checked)}};
   for (const auto& g : r.groups) {
-    x += fmt::format("  <testcase classname=\"torn.gate.{}\" name=\"{}\">", r.loop_mode, XmlEscape(GroupName(g)));
-    if (g.violations.empty()) {
-      x += "</testcase>\n";
-      continue;
+    checker::JunitCase c{.name = GroupName(g), .classname = "torn.gate." + r.loop_mode};
+    if (!g.violations.empty()) {
+      std::string text;
+      size_t states = 0;
+      uint64_t last = ~0ull;
+      for (const auto& v : g.violations) {
+        if (v.state != last) ++states;
+        last = v.state;
+        text += fmt::format("state {} [{} {}] crash point {} dropped {}: {}\n", v.state, LevelName(v.level),
+                            checker::OracleName(v.oracle), v.crash_point, checker::EntryList(v.dropped), v.detail);
+      }
+      c.failures.push_back(
+          {fmt::format("{} of {} states fail ({} violations)", states, g.states, g.violations.size()), "violation",
+           text});
     }
-    std::string text;
-    size_t states = 0;
-    uint64_t last = ~0ull;
-    for (const auto& v : g.violations) {
-      if (v.state != last) ++states;
-      last = v.state;
-      text += fmt::format("state {} [{} {}] crash point {} dropped {}: {}\n", v.state, LevelName(v.level),
-                          checker::OracleName(v.oracle), v.crash_point, checker::EntryList(v.dropped), v.detail);
-    }
-    x += fmt::format("\n    <failure message=\"{} of {} states fail ({} violations)\" type=\"violation\">{}"
-                     "</failure>\n  </testcase>\n",
-                     states, g.states, g.violations.size(), XmlEscape(text));
+    suite.cases.push_back(std::move(c));
   }
-  x += "</testsuite>\n</testsuites>\n";
-  return x;
+  return checker::WriteJunit(suite);
 }
 
 }  // namespace torn::gate
