@@ -1,9 +1,14 @@
 #include "gate/report.h"
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include <fmt/core.h>
 
 #include "checker/junit.h"
 #include "checker/report.h"
+#include "checker/summary.h"
 #include "models/model.h"
 
 namespace torn::gate {
@@ -69,6 +74,73 @@ std::string GateToJunit(const GateResult& r) {
     suite.cases.push_back(std::move(c));
   }
   return checker::WriteJunit(suite);
+}
+
+std::string GateToText(const GateResult& r, const GateTextOptions& o) {
+  constexpr size_t kShown = 10, kRows = 8;
+  std::string out;
+  out += fmt::format("torn gate: kernel {}; loop mode {}; injection {}; workload {}\n", r.kernel, r.loop_mode,
+                     r.inject, r.workload);
+  out += fmt::format("  lower crash states {} possible, {} generated, {} checked ({})\n", r.possible, r.generated,
+                     r.checked, r.strategy);
+  out += fmt::format("  distinct images judged: {} lower, {} inner\n", r.distinct_lower, r.distinct_inner);
+  out += fmt::format("  time: boot {:.1f} s, recording {:.1f} s (boot included), checking {:.1f} s, total {:.1f} s\n",
+                     r.boot_seconds, r.record_seconds, r.check_seconds, r.total_seconds);
+  for (const auto& n : r.notes) out += fmt::format("  note: {}\n", n);
+  std::set<uint64_t> failing;
+  for (const auto& v : r.violations) failing.insert(v.state);
+  if (r.violations.empty()) return out + fmt::format("\nPASS: no violation in {} lower crash states\n", r.checked);
+
+  std::map<std::pair<Level, checker::Oracle>, std::set<uint64_t>> by;
+  for (const auto& v : r.violations) by[{v.level, v.oracle}].insert(v.state);
+  out += fmt::format("\n{:<6} {:<9} {:>14}\n", "level", "oracle", "failing states");
+  for (const auto& [k, states] : by)
+    out += fmt::format("{:<6} {:<9} {:>14}\n", LevelName(k.first), checker::OracleName(k.second), states.size());
+  std::vector<std::pair<size_t, const SegmentGroup*>> rows;
+  for (const auto& g : r.groups) {
+    std::set<uint64_t> s;
+    for (const auto& v : g.violations) s.insert(v.state);
+    if (!s.empty()) rows.push_back({s.size(), &g});
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  out += fmt::format("\n{:>7} {:>8}  {}\n", "states", "failing", "segment");
+  for (size_t i = 0; i < rows.size() && i < kRows; ++i)
+    out += fmt::format("{:>7} {:>8}  {}\n", rows[i].second->states, rows[i].first, GroupName(*rows[i].second));
+  if (rows.size() > kRows) out += fmt::format("  … {} more segments with failing states\n", rows.size() - kRows);
+
+  out += "\n";
+  size_t n = o.all ? r.violations.size() : std::min(r.violations.size(), kShown);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& v = r.violations[i];
+    if (o.all) {
+      out += fmt::format("violation {}: [{} {}] state {} crash point {} dropped {}: {}\n", v.id, LevelName(v.level),
+                         checker::OracleName(v.oracle), v.state, v.crash_point, checker::EntryList(v.dropped),
+                         v.detail);
+      continue;
+    }
+    out += fmt::format("#{} {} {} on state {}, segment {}, crash point {}\n", v.id, LevelName(v.level),
+                       checker::OracleName(v.oracle), v.state, v.segment, v.crash_point);
+    out += fmt::format("    dropped {} entries: {}\n", v.dropped.size(), checker::ShortEntryList(v.dropped));
+    out += fmt::format("    {}\n", v.detail);
+  }
+  // An outer fsck violation is the lower image failing e2fsck: rebuilt by hand from the kept trace.
+  auto outer = std::find_if(r.violations.begin(), r.violations.end(), [](const GateViolation& v) {
+    return v.level == Level::kOuter && v.oracle == checker::Oracle::kFsck;
+  });
+  if (outer != r.violations.end() && !o.kept_trace.empty() && o.image_bytes) {
+    checker::Violation cv{.id = outer->id, .state = outer->state, .oracle = outer->oracle,
+                          .crash_point = outer->crash_point, .dropped = outer->dropped};
+    out += fmt::format("\nreproduce #{} (state {}): rebuild the lower image and check it by hand\n  {}\n", cv.id,
+                       cv.state, checker::ReproduceCommand(o.kept_trace, o.image_bytes, cv, "lower.img"));
+  } else if (o.kept_trace.empty()) {
+    out += "\n(--keep-trace DIR keeps the lower trace: torn replay DIR --to-entry CP --drop LIST rebuilds a state)\n";
+  }
+  out += fmt::format("\nFAIL: {} violation{} in {} of {} lower crash states\n", r.violations.size(),
+                     r.violations.size() == 1 ? "" : "s", failing.size(), r.checked);
+  if (n < r.violations.size())
+    out += fmt::format("{} more not shown: --all lists every one, --json / --junit FILE keep them all\n",
+                       r.violations.size() - n);
+  return out;
 }
 
 }  // namespace torn::gate
