@@ -75,7 +75,10 @@ TEST(Gate, ReportsFollowTheContract) {
       << t;
   EXPECT_NE(t.find("inner  data                   1"), std::string::npos) << t;
   EXPECT_NE(t.find("      2        1  segment 1 (crash points 21-40 after barrier 20)"), std::string::npos) << t;
-  EXPECT_NE(t.find("FAIL: 1 violation in 1 of 3 lower crash states"), std::string::npos) << t;
+  EXPECT_NE(t.find("FAIL: 1 violations in 3 lower crash states (1 failing)"), std::string::npos) << t;
+  GateResult pass = r;
+  pass.violations.clear();
+  EXPECT_NE(GateToText(pass, {}).find("PASS: 0 violations in 3 lower crash states\n"), std::string::npos);
   t = GateToText(r, {.all = true});
   EXPECT_NE(t.find("violation 1: [inner data] state 7 crash point 40 dropped [38,39]: d/f0: size 0"),
             std::string::npos)
