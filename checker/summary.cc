@@ -57,6 +57,16 @@ void Header(const CheckResult& r, std::string& out) {
   for (const auto& n : r.notes) out += fmt::format("  note: {}\n", n);
 }
 
+// " (after mark 'step-3', entry 170)" for a crash point, or nothing before the first mark.
+std::string AfterMark(const SummaryOptions& o, size_t crash_point) {
+  auto it = std::upper_bound(o.marks.begin(), o.marks.end(), crash_point,
+                             [](size_t cp, const auto& m) { return cp < m.first; });
+  if (it == o.marks.begin()) return "";
+  --it;
+  return it->first == crash_point ? fmt::format(" (mark '{}')", it->second)
+                                  : fmt::format(" (after mark '{}', entry {})", it->second, it->first);
+}
+
 void Table(const CheckResult& r, const SummaryOptions& o, std::string& out) {
   Failing all;
   for (const auto& v : r.violations) all.Add(v);
@@ -84,7 +94,7 @@ void Table(const CheckResult& r, const SummaryOptions& o, std::string& out) {
   for (size_t i = 0; i < n; ++i) {
     out += fmt::format("{:>11} {:>7} {:>8}", rows[i].g->crash_point, rows[i].g->states, rows[i].f.any.size());
     for (Oracle x : r.oracles) out += fmt::format(" {:>8}", rows[i].f.Of(x));
-    out += "\n";
+    out += AfterMark(o, rows[i].g->crash_point) + "\n";
   }
   size_t clean = r.groups.size() - rows.size();
   if (rows.size() > n) out += fmt::format("  … {} more crash points with failing states\n", rows.size() - n);
@@ -97,8 +107,9 @@ void OneLine(const Violation& v, std::string& out) {
                      v.detail);
 }
 
-void Readable(const Violation& v, std::string& out) {
-  out += fmt::format("#{} {} on state {}, crash point {}\n", v.id, OracleName(v.oracle), v.state, v.crash_point);
+void Readable(const Violation& v, const SummaryOptions& o, std::string& out) {
+  out += fmt::format("#{} {} on state {}, crash point {}{}\n", v.id, OracleName(v.oracle), v.state, v.crash_point,
+                     AfterMark(o, v.crash_point));
   if (v.dropped.empty())
     out += "    nothing dropped (the log replayed through the crash point)\n";
   else
@@ -176,7 +187,7 @@ std::string ResultToText(const CheckResult& r, const SummaryOptions& o) {
   size_t n = o.all ? r.violations.size() : std::min(r.violations.size(), o.shown);
   for (size_t i = 0; i < n; ++i) {
     if (o.all) OneLine(r.violations[i], out);
-    else Readable(r.violations[i], out);
+    else Readable(r.violations[i], o, out);
   }
   if (o.image_bytes) {
     // The first fsck violation shows a failure by itself; other oracles need more than e2fsck.

@@ -4,7 +4,8 @@
 //      distinct images, time, notes;
 //   2. verdict table: per oracle, states checked and failing; per crash point, states and failing
 //      states by oracle (the crash points with the most failing states first, the rest counted);
-//   3. the first `shown` violations, each: state, crash point, oracle, dropped entries shortened
+//   3. the first `shown` violations, each: state, crash point (and the mark before it), oracle,
+//      dropped entries shortened
 //      ("[98,99,100,…(+38)]"), torn writes, detail (first lines);
 //   4. a reproduce command for one violation (the first fsck one, else the first): `torn replay` with
 //      --to-entry, --drop, --torn and --device-size rebuilds the image the checker judged, byte for
@@ -16,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "checker/run.h"
@@ -28,6 +30,8 @@ struct SummaryOptions {
   size_t table_rows = 8;     // crash points in the verdict table
   std::string trace_arg;     // the TRACE argument as given, for the reproduce command
   uint64_t image_bytes = 0;  // the size of the images the checker built; 0: no reproduce command
+  // The trace's marks (entry, name) in log order, to say where a crash point is: "after mark 'step-3'".
+  std::vector<std::pair<size_t, std::string>> marks;
 };
 
 std::string ResultToText(const CheckResult& r, const SummaryOptions& options);

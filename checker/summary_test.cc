@@ -74,7 +74,11 @@ CheckResult Many(size_t n) {
 
 TEST(Summary, ManyViolationsStayShort) {
   CheckResult r = Many(30);
-  std::string t = ResultToText(r, {.trace_arg = "corpus/ext4-nobarrier", .image_bytes = 4096});
+  std::string t = ResultToText(
+      r, {.trace_arg = "corpus/ext4-nobarrier", .image_bytes = 4096, .marks = {{90, "mkfs"}, {101, "step-1"}}});
+  EXPECT_NE(t.find("#1 fsck on state 0, crash point 100 (after mark 'mkfs', entry 90)\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("#2 ordering on state 0, crash point 101 (mark 'step-1')\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("#3 fsck on state 1, crash point 102 (after mark 'step-1', entry 101)\n"), std::string::npos) << t;
   EXPECT_NE(t.find("model fua-barrier, crash points all, from mark 'mkfs' (default)"), std::string::npos) << t;
   EXPECT_NE(t.find("states 123456789012345678901234567890 possible, 50 generated, 50 checked"), std::string::npos) << t;
   EXPECT_NE(t.find("fsck             50       15"), std::string::npos) << t;   // states 0..14

@@ -40,13 +40,15 @@ std::string Clock(double s) {
                    : fmt::format("{}:{:02}", t / 60, t % 60);
 }
 
-// The size of the images the checker built (what torn replay --device-size must be given to rebuild
-// one byte for byte), or 0 when it cannot be told.
-uint64_t CheckedImageBytes(const std::string& trace) {
+// What the report needs from the trace beyond the result: the size of the images the checker built
+// (what torn replay --device-size must be given to rebuild one byte for byte; 0 when it cannot be
+// told) and the marks.
+void AddTraceFacts(const std::string& trace, checker::SummaryOptions& so) {
   auto log = trace::Log::Open(trace);
+  if (!log.ok()) return;
+  for (const auto& m : log->marks()) so.marks.emplace_back(m.entry, m.name);
   auto description = trace::ReadDescription(trace);
-  if (!log.ok() || !description.ok()) return 0;
-  return checker::ImageBytes(*log, description->value("device_bytes", uint64_t{0}));
+  if (description.ok()) so.image_bytes = checker::ImageBytes(*log, description->value("device_bytes", uint64_t{0}));
 }
 
 }  // namespace
@@ -161,7 +163,7 @@ int RunCheck(std::vector<std::string> args) {
     checker::SummaryOptions so;
     so.all = all;
     so.trace_arg = o.trace;
-    if (!r->violations.empty()) so.image_bytes = CheckedImageBytes(o.trace);
+    if (!r->violations.empty()) AddTraceFacts(o.trace, so);
     fmt::print("{}", checker::ResultToText(*r, so));
   }
   return r->violations.empty() ? kExitOk : kExitViolations;
