@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "checker/junit.h"
+
 namespace torn::checker {
 std::string EntryList(const std::vector<size_t>& v) {
   std::string s = "[";
@@ -13,24 +15,6 @@ nlohmann::json CountJson(const std::string& decimal) {
   if (decimal.size() < 20 || (decimal.size() == 20 && decimal <= "18446744073709551615"))
     return std::stoull(decimal);
   return decimal;
-}
-
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        // XML 1.0 forbids most control characters; e2fsck output has none, but be safe.
-        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\n' && ch != '\t') out += '?';
-        else out += ch;
-    }
-  }
-  return out;
 }
 
 nlohmann::json ResultToJson(const CheckResult& r) {
@@ -69,32 +53,22 @@ nlohmann::json ResultToJson(const CheckResult& r) {
 }
 
 std::string ResultToJunit(const CheckResult& r) {
-  size_t failures = 0;
-  for (const auto& g : r.groups) failures += !g.violations.empty();
-  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  x += fmt::format("<testsuites>\n<testsuite name=\"torn check\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
-                   "time=\"{:.3f}\">\n",
-                   r.groups.size(), failures, r.seconds);
-  x += fmt::format("  <properties><property name=\"trace\" value=\"{}\"/><property name=\"model\" "
-                   "value=\"{}\"/><property name=\"states_possible\" value=\"{}\"/></properties>\n",
-                   XmlEscape(r.trace), XmlEscape(r.model), r.possible);
+  JunitSuite suite{.name = "torn check", .time = r.seconds};
+  suite.properties = {{"trace", r.trace}, {"model", r.model}, {"states_possible", r.possible}};
   for (const auto& g : r.groups) {
-    x += fmt::format("  <testcase classname=\"torn.{}\" name=\"crash point {}\">", XmlEscape(r.model),
-                     g.crash_point);
-    if (g.violations.empty()) {
-      x += "</testcase>\n";
-      continue;
+    JunitCase c{.name = fmt::format("crash point {}", g.crash_point), .classname = "torn." + r.model};
+    if (!g.violations.empty()) {
+      std::string text;
+      for (const auto& v : g.violations)
+        text += fmt::format("state {} [{}] dropped {}: {}\n", v.state, OracleName(v.oracle), EntryList(v.dropped),
+                            v.detail);
+      c.failures.push_back({fmt::format("{} violations in {} states at crash point {}", g.violations.size(),
+                                        g.states, g.crash_point),
+                            "violation", text});
     }
-    std::string text;
-    for (const auto& v : g.violations)
-      text += fmt::format("state {} [{}] dropped {}: {}\n", v.state, OracleName(v.oracle),
-                          EntryList(v.dropped), v.detail);
-    x += fmt::format("\n    <failure message=\"{} violations in {} states at crash point {}\" "
-                     "type=\"violation\">{}</failure>\n  </testcase>\n",
-                     g.violations.size(), g.states, g.crash_point, XmlEscape(text));
+    suite.cases.push_back(std::move(c));
   }
-  x += "</testsuite>\n</testsuites>\n";
-  return x;
+  return WriteJunit(suite);
 }
 
 }  // namespace torn::checker

@@ -5,7 +5,7 @@
 //        "violations": [{"id", "oracle", "state", "crash_point", "dropped": [entry indices], "torn":
 //        [{"entry", "sectors"}], "detail"}]}
 // "possible" is a number when it fits in 64 bits, else its exact decimal digits as a string.
-// JUnit: one <testsuite name="torn check"> with one <testcase> per crash point (name "crash point N",
+// JUnit (written by checker/junit.h): one <testsuite name="torn check"> with one <testcase> per crash point (name "crash point N",
 // classname "torn.<model>"); a crash point with violations gets one <failure> whose message counts
 // them and whose text lists each: state, oracle, dropped entries, detail.
 #pragma once
@@ -21,10 +21,8 @@ namespace torn::checker {
 
 nlohmann::json ResultToJson(const CheckResult& r);
 std::string ResultToJunit(const CheckResult& r);
-// Pieces shared with torn gate's reports, so both say things the same way:
-// text made safe for an XML attribute or element;
-std::string XmlEscape(const std::string& s);
-// "[3,7,9]" for a list of entry indices;
+// Pieces shared with torn gate's reports, so both say things the same way (the XML writer itself is
+// checker/junit.h): "[3,7,9]" for a list of entry indices;
 std::string EntryList(const std::vector<size_t>& entries);
 // a state count given as exact decimal digits: a JSON number when it fits in 64 bits, else the string.
 nlohmann::json CountJson(const std::string& decimal);

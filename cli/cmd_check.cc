@@ -1,6 +1,6 @@
 // torn check TRACE [--model M] [--points all|flush|fua|mark] [--from-mark NAME | --all-points] [--expect FILE]
 //   [--oracle fsck,data,ordering,mount] [--host-mount] [--jobs N] [--budget N|Ns] [--db FILE] [--json]
-//   [--junit FILE] [--scratch DIR] [--fsck-timeout S]
+//   [--junit FILE] [--all] [--scratch DIR] [--fsck-timeout S]
 // Exit 0: nothing found; 1: violations; 2: bad input or usage; 130: interrupted (resume with --db).
 // Without --from-mark, crash points start at the trace's `mkfs` mark when it has one (crashes inside
 // mkfs are not interesting); --all-points or --from-mark '' opts out.
@@ -10,7 +10,10 @@
 
 #include "checker/report.h"
 #include "checker/run.h"
+#include "checker/state_image.h"
+#include "checker/summary.h"
 #include "cli/command.h"
+#include "trace/trace_dir.h"
 
 namespace torn::cli {
 namespace {
@@ -37,6 +40,17 @@ std::string Clock(double s) {
                    : fmt::format("{}:{:02}", t / 60, t % 60);
 }
 
+// What the report needs from the trace beyond the result: the size of the images the checker built
+// (what torn replay --device-size must be given to rebuild one byte for byte; 0 when it cannot be
+// told) and the marks.
+void AddTraceFacts(const std::string& trace, checker::SummaryOptions& so) {
+  auto log = trace::Log::Open(trace);
+  if (!log.ok()) return;
+  for (const auto& m : log->marks()) so.marks.emplace_back(m.entry, m.name);
+  auto description = trace::ReadDescription(trace);
+  if (description.ok()) so.image_bytes = checker::ImageBytes(*log, description->value("device_bytes", uint64_t{0}));
+}
+
 }  // namespace
 
 int RunCheck(std::vector<std::string> args) {
@@ -48,11 +62,14 @@ int RunCheck(std::vector<std::string> args) {
       "interrupted run resumes where it stopped.\n"
       "Crash points start at the trace's `mkfs` mark when it has one and no --from-mark is given:\n"
       "mkfs is not crash-safe (and does not claim to be), so crashes inside it are not checked.\n"
-      "--all-points (or --from-mark '') checks them too.",
+      "--all-points (or --from-mark '') checks them too.\n"
+      "The report on stdout: the coverage, a table of failing states by oracle and crash point, the\n"
+      "first 10 violations, and a `torn replay` command that rebuilds the first one's image by hand;\n"
+      "--all lists every violation, --json / --junit FILE / --db FILE keep everything.",
       "torn check"};
   checker::CheckOptions o;
   std::string model = "fua-barrier", points = "all", oracles, budget, junit, from_mark, expect;
-  bool json = false, all_points = false;
+  bool json = false, all_points = false, all = false;
   double fsck_timeout = 60;
   app.add_option("TRACE", o.trace, "trace directory or log file")->required();
   app.add_option("--model", model, "prefix, epoch, fua-barrier (default), torn-sector");
@@ -80,9 +97,22 @@ int RunCheck(std::vector<std::string> args) {
   app.add_option("--db", o.db, "SQLite file for results; a rerun resumes the same check");
   app.add_flag("--json", json, "print the result as JSON on stdout");
   app.add_option("--junit", junit, "write a JUnit XML report to this file");
+  app.add_flag("--all,--verbose", all, "list every violation, one line each (default: the first 10)");
   app.add_option("--scratch", o.scratch_dir, "directory for state images (default /dev/shm)");
   app.add_option("--fsck-timeout", fsck_timeout, "seconds per e2fsck run (default 60)");
   app.add_option("--seed", o.space.seed, "seed of the bounded enumeration (default 1)");
+  app.footer(
+      "\nExamples:\n"
+      "  torn check corpus/ext4-nobarrier --budget 50 --jobs 2\n"
+      "  torn check TRACE --budget 5m --db results.db --junit junit.xml   # CI: resumable, JUnit for the UI\n"
+      "  torn check TRACE --all | grep '\\[fsck\\]'                        # every violation, one per line\n"
+      "A violation printed as\n"
+      "  #1 fsck on state 17, crash point 241\n"
+      "      dropped 4 entries: [98,99,100,101]\n"
+      "is rebuilt by hand with (the report prints this line, --device-size included):\n"
+      "  torn replay TRACE --to-entry 241 --drop 98-101 --out state.img && \\\n"
+      "      e2fsck -E journal_only -y state.img; e2fsck -fn state.img\n"
+      "A torn-sector state adds --torn ENTRY:SECTORS (see torn replay --help).");
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
 
   o.dedupe = !no_dedupe;
@@ -144,18 +174,11 @@ int RunCheck(std::vector<std::string> args) {
   if (json) {
     fmt::print("{}\n", checker::ResultToJson(*r).dump(2));
   } else {
-    for (const auto& n : r->notes) fmt::print("note: {}\n", n);
-    fmt::print("states: {} possible, {} generated, {} checked ({} distinct images, {} resumed) in {:.1f} s ({})\n",
-               r->possible, r->generated, r->checked, r->distinct_images, r->resumed, r->seconds,
-               r->strategy);
-    if (r->budget_cut) fmt::print("the budget ran out before every generated state was checked\n");
-    for (const auto& v : r->violations) {
-      std::string dropped;
-      for (size_t d : v.dropped) dropped += (dropped.empty() ? "" : ",") + std::to_string(d);
-      fmt::print("violation {}: [{}] state {} crash point {} dropped [{}]: {}\n", v.id,
-                 checker::OracleName(v.oracle), v.state, v.crash_point, dropped, v.detail);
-    }
-    fmt::print("{} violations\n", r->violations.size());
+    checker::SummaryOptions so;
+    so.all = all;
+    so.trace_arg = o.trace;
+    if (!r->violations.empty()) AddTraceFacts(o.trace, so);
+    fmt::print("{}", checker::ResultToText(*r, so));
   }
   return r->violations.empty() ? kExitOk : kExitViolations;
 }

@@ -1,15 +1,17 @@
 // torn gate [--kernel VMLINUZ] [--modules DIR] [--loop-mode buffered|direct] [--workload SCRIPT]
 //   [--inject outer-nobarrier|inner-nobarrier] [--budget N] [--jobs N] [--junit FILE] [--json]
-//   [--keep-trace DIR] [--console]
+//   [--keep-trace DIR] [--console] [--all]
 // The loop driver's crash-consistency gate (gate/gate.h, docs/gate.md).
 // Exit 0: every lower crash state passes at both levels; 1: violations (listed); 2: error.
 #include <fstream>
 
 #include <fmt/core.h>
 
+#include "checker/state_image.h"
 #include "cli/command.h"
 #include "gate/gate.h"
 #include "gate/report.h"
+#include "trace/trace_dir.h"
 
 namespace torn::cli {
 
@@ -23,7 +25,7 @@ int RunGate(std::vector<std::string> args) {
       "torn gate"};
   gate::GateOptions o;
   std::string loop_mode = "buffered", inject = "none", junit;
-  bool json = false, console = false;
+  bool json = false, console = false, all = false;
   double fsck_timeout = 60;
   unsigned size_mib = 96;
   app.add_option("--kernel", o.kernel_image, "kernel image to boot (default: Debian's, cached)");
@@ -41,6 +43,7 @@ int RunGate(std::vector<std::string> args) {
   app.add_option("--scratch", o.scratch_dir, "directory for state images (default /dev/shm)");
   app.add_option("--fsck-timeout", fsck_timeout, "seconds per e2fsck run (default 60)");
   app.add_flag("--console", console, "stream the guest's console to stderr");
+  app.add_flag("--all,--verbose", all, "list every violation, one line each (default: the first 10)");
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
 
   auto lm = gate::ParseLoopMode(loop_mode);
@@ -64,23 +67,14 @@ int RunGate(std::vector<std::string> args) {
   if (json) {
     fmt::print("{}\n", gate::GateToJson(*r).dump(2));
   } else {
-    for (const auto& n : r->notes) fmt::print("note: {}\n", n);
-    fmt::print("kernel: {}; loop mode {}; injection {}; workload {}\n", r->kernel, r->loop_mode, r->inject,
-               r->workload);
-    fmt::print("lower crash states: {} possible, {} generated, {} checked ({} distinct lower images, {} "
-               "distinct inner images; {})\n",
-               r->possible, r->generated, r->checked, r->distinct_lower, r->distinct_inner, r->strategy);
-    fmt::print("time: boot {:.1f} s, recording {:.1f} s (boot included), checking {:.1f} s, total {:.1f} s\n",
-               r->boot_seconds, r->record_seconds, r->check_seconds, r->total_seconds);
-    for (const auto& v : r->violations) {
-      std::string dropped;
-      for (size_t d : v.dropped) dropped += (dropped.empty() ? "" : ",") + std::to_string(d);
-      fmt::print("violation {}: [{} {}] state {} crash point {} dropped [{}]: {}\n", v.id,
-                 gate::LevelName(v.level), checker::OracleName(v.oracle), v.state, v.crash_point, dropped,
-                 v.detail);
+    gate::GateTextOptions to{.all = all, .kept_trace = o.keep_trace};
+    if (!o.keep_trace.empty() && !r->violations.empty()) {
+      auto log = trace::Log::Open(o.keep_trace);
+      auto description = trace::ReadDescription(o.keep_trace);
+      if (log.ok() && description.ok())
+        to.image_bytes = checker::ImageBytes(*log, description->value("device_bytes", uint64_t{0}));
     }
-    fmt::print("{}: {} violations in {} lower crash states\n", r->violations.empty() ? "PASS" : "FAIL",
-               r->violations.size(), r->checked);
+    fmt::print("{}", gate::GateToText(*r, to));
   }
   return r->violations.empty() ? kExitOk : kExitViolations;
 }

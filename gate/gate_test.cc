@@ -67,6 +67,30 @@ TEST(Gate, ReportsFollowTheContract) {
   EXPECT_NE(x.find("segment 0 (crash points 10-20 after no barrier)"), std::string::npos) << x;
   EXPECT_NE(x.find("state 7 [inner data] crash point 40 dropped [38,39]: d/f0: size 0"), std::string::npos) << x;
   EXPECT_NE(x.find("1 of 2 states fail"), std::string::npos) << x;
+
+  std::string t = GateToText(r, {});
+  EXPECT_NE(t.find("#1 inner data on state 7, segment 1, crash point 40\n    dropped 2 entries: [38,39]\n"
+                   "    d/f0: size 0\n"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("inner  data                   1"), std::string::npos) << t;
+  EXPECT_NE(t.find("      2        1  segment 1 (crash points 21-40 after barrier 20)"), std::string::npos) << t;
+  EXPECT_NE(t.find("FAIL: 1 violations in 3 lower crash states (1 failing)"), std::string::npos) << t;
+  GateResult pass = r;
+  pass.violations.clear();
+  EXPECT_NE(GateToText(pass, {}).find("PASS: 0 violations in 3 lower crash states\n"), std::string::npos);
+  t = GateToText(r, {.all = true});
+  EXPECT_NE(t.find("violation 1: [inner data] state 7 crash point 40 dropped [38,39]: d/f0: size 0"),
+            std::string::npos)
+      << t;
+  v.level = Level::kOuter;
+  v.oracle = checker::Oracle::kFsck;
+  r.violations = {v};
+  t = GateToText(r, {.kept_trace = "/tmp/lower", .image_bytes = 100663296});
+  EXPECT_NE(t.find("torn replay /tmp/lower --to-entry 40 --drop 38,39 --device-size 100663296 --out lower.img && "
+                   "e2fsck -E journal_only -y lower.img; e2fsck -fn lower.img"),
+            std::string::npos)
+      << t;
 }
 
 }  // namespace

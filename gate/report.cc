@@ -1,8 +1,14 @@
 #include "gate/report.h"
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include <fmt/core.h>
 
+#include "checker/junit.h"
 #include "checker/report.h"
+#include "checker/summary.h"
 #include "models/model.h"
 
 namespace torn::gate {
@@ -45,39 +51,97 @@ nlohmann::json GateToJson(const GateResult& r) {
 }
 
 std::string GateToJunit(const GateResult& r) {
-  using checker::XmlEscape;
-  size_t failures = 0;
-  for (const auto& g : r.groups) failures += !g.violations.empty();
-  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  x += fmt::format("<testsuites>\n<testsuite name=\"torn gate\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
-                   "time=\"{:.3f}\">\n",
-                   r.groups.size(), failures, r.total_seconds);
-  x += fmt::format("  <properties><property name=\"kernel\" value=\"{}\"/><property name=\"loop_mode\" "
-                   "value=\"{}\"/><property name=\"inject\" value=\"{}\"/><property name=\"model\" "
-                   "value=\"{}\"/><property name=\"states_possible\" value=\"{}\"/><property "
-                   "name=\"states_checked\" value=\"{}\"/></properties>\n",
-                   XmlEscape(r.kernel), r.loop_mode, r.inject, r.model, r.possible, r.checked);
+  checker::JunitSuite suite{.name = "torn gate", .time = r.total_seconds};
+  suite.properties = {{"kernel", r.kernel},           {"loop_mode", r.loop_mode},
+                      {"inject", r.inject},           {"model", r.model},
+                      {"states_possible", r.possible}, {"states_checked", std::to_string(r.checked)}};
   for (const auto& g : r.groups) {
-    x += fmt::format("  <testcase classname=\"torn.gate.{}\" name=\"{}\">", r.loop_mode, XmlEscape(GroupName(g)));
-    if (g.violations.empty()) {
-      x += "</testcase>\n";
+    checker::JunitCase c{.name = GroupName(g), .classname = "torn.gate." + r.loop_mode};
+    if (!g.violations.empty()) {
+      std::string text;
+      size_t states = 0;
+      uint64_t last = ~0ull;
+      for (const auto& v : g.violations) {
+        if (v.state != last) ++states;
+        last = v.state;
+        text += fmt::format("state {} [{} {}] crash point {} dropped {}: {}\n", v.state, LevelName(v.level),
+                            checker::OracleName(v.oracle), v.crash_point, checker::EntryList(v.dropped), v.detail);
+      }
+      c.failures.push_back(
+          {fmt::format("{} of {} states fail ({} violations)", states, g.states, g.violations.size()), "violation",
+           text});
+    }
+    suite.cases.push_back(std::move(c));
+  }
+  return checker::WriteJunit(suite);
+}
+
+std::string GateToText(const GateResult& r, const GateTextOptions& o) {
+  constexpr size_t kShown = 10, kRows = 8;
+  std::string out;
+  out += fmt::format("torn gate: kernel {}; loop mode {}; injection {}; workload {}\n", r.kernel, r.loop_mode,
+                     r.inject, r.workload);
+  out += fmt::format("  lower crash states {} possible, {} generated, {} checked ({})\n", r.possible, r.generated,
+                     r.checked, r.strategy);
+  out += fmt::format("  distinct images judged: {} lower, {} inner\n", r.distinct_lower, r.distinct_inner);
+  out += fmt::format("  time: boot {:.1f} s, recording {:.1f} s (boot included), checking {:.1f} s, total {:.1f} s\n",
+                     r.boot_seconds, r.record_seconds, r.check_seconds, r.total_seconds);
+  for (const auto& n : r.notes) out += fmt::format("  note: {}\n", n);
+  std::set<uint64_t> failing;
+  for (const auto& v : r.violations) failing.insert(v.state);
+  // The last line keeps its old wording ("PASS: 0 violations in N lower crash states"): CI scripts grep it.
+  if (r.violations.empty()) return out + fmt::format("\nPASS: 0 violations in {} lower crash states\n", r.checked);
+
+  std::map<std::pair<Level, checker::Oracle>, std::set<uint64_t>> by;
+  for (const auto& v : r.violations) by[{v.level, v.oracle}].insert(v.state);
+  out += fmt::format("\n{:<6} {:<9} {:>14}\n", "level", "oracle", "failing states");
+  for (const auto& [k, states] : by)
+    out += fmt::format("{:<6} {:<9} {:>14}\n", LevelName(k.first), checker::OracleName(k.second), states.size());
+  std::vector<std::pair<size_t, const SegmentGroup*>> rows;
+  for (const auto& g : r.groups) {
+    std::set<uint64_t> s;
+    for (const auto& v : g.violations) s.insert(v.state);
+    if (!s.empty()) rows.push_back({s.size(), &g});
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  out += fmt::format("\n{:>7} {:>8}  {}\n", "states", "failing", "segment");
+  for (size_t i = 0; i < rows.size() && i < kRows; ++i)
+    out += fmt::format("{:>7} {:>8}  {}\n", rows[i].second->states, rows[i].first, GroupName(*rows[i].second));
+  if (rows.size() > kRows) out += fmt::format("  … {} more segments with failing states\n", rows.size() - kRows);
+
+  out += "\n";
+  size_t n = o.all ? r.violations.size() : std::min(r.violations.size(), kShown);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& v = r.violations[i];
+    if (o.all) {
+      out += fmt::format("violation {}: [{} {}] state {} crash point {} dropped {}: {}\n", v.id, LevelName(v.level),
+                         checker::OracleName(v.oracle), v.state, v.crash_point, checker::EntryList(v.dropped),
+                         v.detail);
       continue;
     }
-    std::string text;
-    size_t states = 0;
-    uint64_t last = ~0ull;
-    for (const auto& v : g.violations) {
-      if (v.state != last) ++states;
-      last = v.state;
-      text += fmt::format("state {} [{} {}] crash point {} dropped {}: {}\n", v.state, LevelName(v.level),
-                          checker::OracleName(v.oracle), v.crash_point, checker::EntryList(v.dropped), v.detail);
-    }
-    x += fmt::format("\n    <failure message=\"{} of {} states fail ({} violations)\" type=\"violation\">{}"
-                     "</failure>\n  </testcase>\n",
-                     states, g.states, g.violations.size(), XmlEscape(text));
+    out += fmt::format("#{} {} {} on state {}, segment {}, crash point {}\n", v.id, LevelName(v.level),
+                       checker::OracleName(v.oracle), v.state, v.segment, v.crash_point);
+    out += fmt::format("    dropped {} entries: {}\n", v.dropped.size(), checker::ShortEntryList(v.dropped));
+    out += fmt::format("    {}\n", v.detail);
   }
-  x += "</testsuite>\n</testsuites>\n";
-  return x;
+  // An outer fsck violation is the lower image failing e2fsck: rebuilt by hand from the kept trace.
+  auto outer = std::find_if(r.violations.begin(), r.violations.end(), [](const GateViolation& v) {
+    return v.level == Level::kOuter && v.oracle == checker::Oracle::kFsck;
+  });
+  if (outer != r.violations.end() && !o.kept_trace.empty() && o.image_bytes) {
+    checker::Violation cv{.id = outer->id, .state = outer->state, .oracle = outer->oracle,
+                          .crash_point = outer->crash_point, .dropped = outer->dropped};
+    out += fmt::format("\nreproduce #{} (state {}): rebuild the lower image and check it by hand\n  {}\n", cv.id,
+                       cv.state, checker::ReproduceCommand(o.kept_trace, o.image_bytes, cv, "lower.img"));
+  } else if (o.kept_trace.empty()) {
+    out += "\n(--keep-trace DIR keeps the lower trace: torn replay DIR --to-entry CP --drop LIST rebuilds a state)\n";
+  }
+  out += fmt::format("\nFAIL: {} violations in {} lower crash states ({} failing)\n", r.violations.size(),
+                     r.checked, failing.size());
+  if (n < r.violations.size())
+    out += fmt::format("{} more not shown: --all lists every one, --json / --junit FILE keep them all\n",
+                       r.violations.size() - n);
+  return out;
 }
 
 }  // namespace torn::gate

@@ -10,6 +10,10 @@
 // lower device: the crash points between two barriers; name "segment N (entries A-B after barrier
 // E)", classname "torn.gate.<loop mode>"); a group with violations gets one <failure> listing every
 // failing state: its id, level, oracle, crash point, dropped entries and detail.
+// Text (the default on stdout), in torn check's style (checker/summary.h): header, failing states by
+// level and oracle, the segments with the most failing states, the first 10 violations with their
+// dropped lists shortened, a reproduce command for the first outer-level one when the lower trace was
+// kept (--keep-trace), and where to find the rest; `all` lists every violation, one line each.
 #pragma once
 
 #include <string>
@@ -22,5 +26,12 @@ namespace torn::gate {
 
 nlohmann::json GateToJson(const GateResult& r);
 std::string GateToJunit(const GateResult& r);
+
+struct GateTextOptions {
+  bool all = false;
+  std::string kept_trace;    // the lower trace directory, when kept: for the reproduce command
+  uint64_t image_bytes = 0;  // the size of the lower images the gate built
+};
+std::string GateToText(const GateResult& r, const GateTextOptions& options);
 
 }  // namespace torn::gate
