@@ -51,7 +51,11 @@ void Header(const CheckResult& r, std::string& out) {
   out += fmt::format("  oracles {}\n", oracles.empty() ? "none" : oracles);
   out += fmt::format("  states {} possible, {} generated, {} checked ({})\n", r.possible, r.generated, r.checked,
                      r.strategy);
-  out += fmt::format("  {} distinct images judged{}, {:.1f} s\n", r.distinct_images,
+  out += fmt::format("  {} distinct images judged{}{}{}, {:.1f} s\n", r.distinct_images,
+                     r.reused_after_replay
+                         ? fmt::format(" ({} the same as another after journal replay)", r.reused_after_replay)
+                         : "",
+                     r.mount_boots ? fmt::format(", {} lab VM boots for the mount oracle", r.mount_boots) : "",
                      r.resumed ? fmt::format(", {} states resumed from the database", r.resumed) : "", r.seconds);
   if (r.budget_cut) out += "  the time budget ran out before every generated state was checked\n";
   for (const auto& n : r.notes) out += fmt::format("  note: {}\n", n);
