@@ -29,9 +29,10 @@ int main(int argc, char** argv) {
   if (!log.ok()) return std::fprintf(stderr, "%s\n", log.status().message().c_str()), 2;
   auto desc = trace::ReadDescription(trace_path);
   uint64_t device = desc.ok() ? desc->value("device_bytes", uint64_t(0)) : 0;
-  auto states = checker::StateImages::Create(*log, checker::ImageBytes(*log, device), "/dev/shm");
   auto dir = TempDir::Create("torn-bench-mount-vm-", "/dev/shm");
-  if (!states.ok() || !dir.ok()) return std::fprintf(stderr, "cannot create images in /dev/shm\n"), 2;
+  if (!dir.ok()) return std::fprintf(stderr, "cannot create images in /dev/shm\n"), 2;
+  auto image = checker::StateImage::Create(*log, checker::ImageBytes(*log, device), dir->path());
+  if (!image.ok()) return std::fprintf(stderr, "%s\n", image.status().message().c_str()), 2;
 
   std::vector<size_t> barriers;  // crash points right after a flush or FUA write, after mkfs
   size_t from = log->FindMark("mkfs").value_or(0);
@@ -43,11 +44,11 @@ int main(int argc, char** argv) {
   for (size_t k = 0; k < n; ++k) {
     size_t last = barriers[k * barriers.size() / n];
     models::CrashState st;
-    st.base_end = last + 1;
+    st.base_end = last;
     st.crash_point = last;
     std::string path = dir->path() + "/state-" + std::to_string(last);
     auto fd = OpenFile(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    if (!states->Build(st).ok() || !fd.ok() || !states->CopyScratchTo(fd->get()).ok())
+    if (!image->MoveTo(st).ok() || !fd.ok() || !image->CopyTo(fd->get()).ok())
       return std::fprintf(stderr, "cannot build %s\n", path.c_str()), 2;
     struct stat s;
     ::fstat(fd->get(), &s);
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
     images.push_back({path});
   }
   std::printf("trace %s: %zu prefix states, images of %.0f MiB with %.1f MiB of data on average\n",
-              trace_path.c_str(), n, states->bytes() / 1048576.0, allocated / 1048576.0 / double(n));
+              trace_path.c_str(), n, image->bytes() / 1048576.0, allocated / 1048576.0 / double(n));
 
   checker::VmMountOptions o;
   auto batch = checker::MountInVm(images, o);

@@ -108,39 +108,57 @@ bool JournalReplayNeedless(const std::string& image) {
   return le(0x38, 2) == 0xEF53 && !(le(0x60, 4) & kIncompatRecover);
 }
 
+Result<Verdict> ReplayJournal(const std::string& image, const FsckOptions& o) {
+  Verdict v;
+  v.oracle = Oracle::kFsck;
+  if (o.skip_needless_replay && JournalReplayNeedless(image)) {
+    v.output += "(journal replay skipped: the super block asks for no recovery)\n";
+    return v;
+  }
+  std::vector<std::string> argv = {o.e2fsck, "-E", "journal_only", "-y", image};
+  if (!o.undo_file.empty()) argv.insert(argv.end() - 1, {"-z", o.undo_file});
+  TORN_ASSIGN_OR_RETURN(Step s, RunStep(argv, o));
+  v.output += "$ " + QuoteArgv(argv) + "\n" + s.output + "[" + s.exit.text + "]\n";
+  if (StepFailed(s.exit, false)) {
+    v.ok = false;
+    v.detail = "journal replay (e2fsck -E journal_only -y): " + s.exit.text;
+  }
+  return v;
+}
+
+Result<Verdict> FullCheck(const std::string& image, const FsckOptions& o) {
+  Verdict v;
+  v.oracle = Oracle::kFsck;
+  std::vector<std::string> argv = {o.e2fsck, "-fn", image};
+  TORN_ASSIGN_OR_RETURN(Step s, RunStep(argv, o));
+  v.output += "$ " + QuoteArgv(argv) + "\n" + s.output + "[" + s.exit.text + "]\n";
+  if (!StepFailed(s.exit, true)) return v;
+  v.ok = false;
+  v.detail = "e2fsck -fn: " + s.exit.text;
+  // The first problem e2fsck printed, to make the one-line detail useful.
+  size_t pass = s.output.find("Pass 1");
+  for (size_t pos = pass == std::string::npos ? 0 : pass; pos < s.output.size();) {
+    size_t nl = s.output.find('\n', pos);
+    std::string line = s.output.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? s.output.size() : nl + 1;
+    if (line.empty() || line.rfind("Pass ", 0) == 0 || line.rfind("e2fsck ", 0) == 0) continue;
+    v.detail += " (" + line + ")";
+    break;
+  }
+  return v;
+}
+
 Result<Verdict> RunFsck(const std::string& image, const FsckOptions& o) {
   Verdict v;
   v.oracle = Oracle::kFsck;
-  if (o.journal_replay && o.skip_needless_replay && JournalReplayNeedless(image)) {
-    v.output += "(journal replay skipped: the super block asks for no recovery)\n";
-  } else if (o.journal_replay) {
-    std::vector<std::string> argv = {o.e2fsck, "-E", "journal_only", "-y", image};
-    TORN_ASSIGN_OR_RETURN(Step s, RunStep(argv, o));
-    v.output += "$ " + QuoteArgv(argv) + "\n" + s.output + "[" + s.exit.text + "]\n";
-    if (StepFailed(s.exit, false)) {
-      v.ok = false;
-      v.detail = "journal replay (e2fsck -E journal_only -y): " + s.exit.text;
-      return v;
-    }
+  if (o.journal_replay) {
+    TORN_ASSIGN_OR_RETURN(v, ReplayJournal(image, o));
+    if (!v.ok) return v;
   }
   if (o.full_check) {
-    std::vector<std::string> argv = {o.e2fsck, "-fn", image};
-    TORN_ASSIGN_OR_RETURN(Step s, RunStep(argv, o));
-    v.output += "$ " + QuoteArgv(argv) + "\n" + s.output + "[" + s.exit.text + "]\n";
-    if (StepFailed(s.exit, true)) {
-      v.ok = false;
-      v.detail = "e2fsck -fn: " + s.exit.text;
-      // The first problem e2fsck printed, to make the one-line detail useful.
-      size_t pass = s.output.find("Pass 1");
-      for (size_t pos = pass == std::string::npos ? 0 : pass; pos < s.output.size();) {
-        size_t nl = s.output.find('\n', pos);
-        std::string line = s.output.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-        pos = nl == std::string::npos ? s.output.size() : nl + 1;
-        if (line.empty() || line.rfind("Pass ", 0) == 0 || line.rfind("e2fsck ", 0) == 0) continue;
-        v.detail += " (" + line + ")";
-        break;
-      }
-    }
+    TORN_ASSIGN_OR_RETURN(Verdict full, FullCheck(image, o));
+    full.output = v.output + full.output;
+    return full;
   }
   return v;
 }

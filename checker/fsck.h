@@ -53,10 +53,19 @@ struct FsckOptions {
   // default: step 1 with -y also repairs a damaged journal super block, which -fn alone reports, so
   // skipping changes verdicts (seen on a barrier-less trace).
   bool skip_needless_replay = false;
+  // When set, step 1 runs with `-z undo_file`: e2fsck saves every block's old bytes there before it
+  // writes it (undo_file.h), so the caller can put the image back (StateImage::Restore).
+  std::string undo_file;
 };
 
 // True when the ext4 super block at byte 1024 is valid and has the RECOVER flag clear.
 bool JournalReplayNeedless(const std::string& image);
+
+// Step 1 alone (journal replay; `image` is modified) and step 2 alone (the full check), each a verdict
+// of its own with the same rules as RunFsck. The checker runs them apart to reuse step 2's verdict
+// for images that are the same after journal replay.
+Result<Verdict> ReplayJournal(const std::string& image, const FsckOptions& options);
+Result<Verdict> FullCheck(const std::string& image, const FsckOptions& options);
 
 // Runs the steps on `image` (modified by step 1). The verdict fails when step 1 leaves errors or
 // cannot run (bits 4, 8, 32, 128, hung, crashed) or step 2 exits non-zero. The Status is an error

@@ -21,12 +21,12 @@ Status MountAvailable(bool host) {
   return Status::Ok();
 }
 
-Result<Verdict> CheckMount(const StateImages& images, const FsckOptions& fsck, bool host) {
+Result<Verdict> CheckMount(const StateImage& image, const FsckOptions& fsck, bool host) {
   TORN_RETURN_IF_ERROR(MountAvailable(host));
   Verdict v;
   v.oracle = Oracle::kMount;
-  TORN_ASSIGN_OR_RETURN(TempFile copy, TempFile::Create("torn-mount-", images.dir()));
-  TORN_RETURN_IF_ERROR(images.CopyScratchTo(copy.fd()));
+  TORN_ASSIGN_OR_RETURN(TempFile copy, TempFile::Create("torn-mount-", image.dir()));
+  TORN_RETURN_IF_ERROR(image.CopyTo(copy.fd()));
   TORN_ASSIGN_OR_RETURN(TempDir dir, TempDir::Create("torn-mnt-"));
   {
     TORN_ASSIGN_OR_RETURN(LoopDevice loop, LoopDevice::Attach(copy.path()));

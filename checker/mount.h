@@ -18,7 +18,7 @@ namespace torn::checker {
 // Ok when the mount oracle can run here (host: root and /dev/loop-control; VM: not yet).
 Status MountAvailable(bool host);
 
-// Judges the last state built by `images` (its scratch image must not have been modified yet).
-Result<Verdict> CheckMount(const StateImages& images, const FsckOptions& fsck, bool host);
+// Judges the state on `image` (not yet modified by another oracle); the image itself is not written.
+Result<Verdict> CheckMount(const StateImage& image, const FsckOptions& fsck, bool host);
 
 }  // namespace torn::checker

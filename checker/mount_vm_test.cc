@@ -1,5 +1,5 @@
 // The mount oracle in the lab VM on REAL images: crash states of corpus/ext4-default built with the
-// checker's own StateImages, and copies of them that this test corrupts itself. Boots the real Debian
+// checker's own StateImage, and copies of them that this test corrupts itself. Boots the real Debian
 // kernel under qemu (no mock of the kernel or of qemu); the host-mount comparison needs root.
 #include "checker/mount_vm.h"
 
@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "base/fd.h"
 #include "base/subprocess.h"
@@ -24,10 +25,10 @@ namespace {
 
 const std::string kTrace = std::string(TORN_SOURCE_DIR) + "/corpus/ext4-default";
 
-// The trace, its crash states, and image files written from them (all in /dev/shm, removed at exit).
+// The trace and image files of its crash states (all in /dev/shm, removed at exit).
 struct Fixture {
   std::unique_ptr<trace::Log> log;
-  std::unique_ptr<StateImages> states;
+  uint64_t bytes = 0;
   TempDir dir;
   size_t commit = 0;  // the first jbd2 commit block (FUA|META with data) after the mark step-1
 
@@ -41,10 +42,7 @@ struct Fixture {
     if (!log.ok()) throw std::runtime_error(log.status().message());
     f.log = std::make_unique<trace::Log>(std::move(log).value());
     auto desc = trace::ReadDescription(kTrace);
-    uint64_t device = desc.ok() ? desc->value("device_bytes", uint64_t(0)) : 0;
-    auto s = StateImages::Create(*f.log, ImageBytes(*f.log, device), "/dev/shm");
-    if (!s.ok()) throw std::runtime_error(s.status().message());
-    f.states = std::make_unique<StateImages>(std::move(s).value());
+    f.bytes = ImageBytes(*f.log, desc.ok() ? desc->value("device_bytes", uint64_t(0)) : 0);
     auto dir = TempDir::Create("torn-vmmount-test-", "/dev/shm");
     if (!dir.ok()) throw std::runtime_error(dir.status().message());
     f.dir = std::move(dir).value();
@@ -57,18 +55,30 @@ struct Fixture {
     return f;
   }
 
-  // The crash right after entry `last` (everything through it durable, nothing reordered), written
-  // to NAME, then `corrupt` applied to that file.
-  std::string Prefix(size_t last, const std::string& name, void (*corrupt)(int fd) = nullptr) {
+  // The crash right after entry `last` (everything through it durable, nothing reordered), put on a
+  // checker StateImage, `corrupt` applied to it, copied to the file NAME for the VM. With `host`, the
+  // host path (checker/mount.cc) judges the same bytes.
+  std::string Prefix(size_t last, const std::string& name, void (*corrupt)(int fd) = nullptr,
+                     std::optional<Verdict>* host = nullptr) {
+    auto image = StateImage::Create(*log, bytes, dir.path());
+    if (!image.ok()) throw std::runtime_error(image.status().message());
     models::CrashState st;
-    st.base_end = last + 1;
+    st.base_end = last;
     st.crash_point = last;
-    Status b = states->Build(st);
-    if (!b.ok()) throw std::runtime_error(b.message());
-    if (corrupt) corrupt(states->scratch_fd());  // the host path mounts the scratch image
+    if (Status m = image->MoveTo(st); !m.ok()) throw std::runtime_error(m.message());
+    if (corrupt) {
+      auto fd = OpenFile(image->path(), O_RDWR);
+      if (!fd.ok()) throw std::runtime_error(fd.status().message());
+      corrupt(fd->get());
+    }
     std::string path = dir.path() + "/" + name;
     auto fd = OpenFile(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    if (!fd.ok() || !states->CopyScratchTo(fd->get()).ok()) throw std::runtime_error("copy " + path);
+    if (!fd.ok() || !image->CopyTo(fd->get()).ok()) throw std::runtime_error("copy " + path);
+    if (host) {
+      auto v = CheckMount(*image, {}, true);
+      if (!v.ok()) throw std::runtime_error(name + " on the host: " + v.status().message());
+      *host = *v;
+    }
     return path;
   }
   size_t End() const { return log->size() - 1; }  // after the unmount: a clean file system
@@ -200,12 +210,11 @@ TEST(MountVm, MixedBatchInOneBootAgreesWithTheHostMount) {
   std::vector<bool> host_ok;
   bool host = MountAvailable(true).ok();
   for (const Case& c : cases) {
-    images.push_back({f.Prefix(c.last, c.name, c.corrupt)});
+    std::optional<Verdict> on_host;
+    images.push_back({f.Prefix(c.last, c.name, c.corrupt, host ? &on_host : nullptr)});
     if (!host) continue;
-    auto v = CheckMount(*f.states, {}, true);  // the scratch image still holds this case
-    ASSERT_TRUE(v.ok()) << c.name << ": " << v.status().message();
-    host_ok.push_back(v->ok);
-    EXPECT_EQ(v->ok, c.ok) << c.name << " on the host: " << v->detail;
+    host_ok.push_back(on_host->ok);
+    EXPECT_EQ(on_host->ok, c.ok) << c.name << " on the host: " << on_host->detail;
   }
   auto r = MountInVm(images, Options());
   ASSERT_TRUE(r.ok()) << r.status().message();

@@ -45,6 +45,7 @@ nlohmann::json ResultToJson(const CheckResult& r) {
   j["oracles"] = oracles;
   j["states"] = {{"possible", CountJson(r.possible)}, {"generated", r.generated}, {"checked", r.checked}};
   j["distinct_images"] = r.distinct_images;
+  j["reused_after_replay"] = r.reused_after_replay;
   j["resumed"] = r.resumed;
   j["strategy"] = r.strategy;
   j["budget_cut"] = r.budget_cut;

@@ -63,6 +63,13 @@ struct Shared {
   std::vector<Verdict> verdicts;
 };
 
+// After journal replay: the full check and the data verdicts of an image as e2fsck left it, shared
+// by the states whose images are the same after journal replay (keyed by that digest and the data rule).
+struct Replayed {
+  std::optional<Verdict> full, data;
+  uint64_t owner = 0;
+};
+
 struct Job {
   models::CrashState state;
 };
@@ -79,6 +86,7 @@ struct Context {
   int64_t run_id = 0;
   std::string model;
   uint64_t image_bytes = 0;
+  const std::vector<models::Segment>* segments = nullptr;
 
   std::mutex mu;
   std::condition_variable cv_queue, cv_shared;
@@ -86,8 +94,9 @@ struct Context {
   bool producing = true;
   Status error;                                   // the first error; stops everything
   std::map<std::pair<uint64_t, int>, std::shared_ptr<Shared>> by_image;
+  std::map<std::pair<uint64_t, int>, std::shared_ptr<Replayed>> by_replayed;  // (digest after replay, data rule)
   std::vector<store::StoredState> results;        // every state judged in this process
-  std::atomic<uint64_t> checked{0}, violating{0}, reused{0}, distinct{0};
+  std::atomic<uint64_t> checked{0}, violating{0}, reused{0}, distinct{0}, replay_reused{0};
 
   bool Stopped() {
     std::lock_guard lock(mu);
@@ -101,28 +110,69 @@ struct Context {
   }
 };
 
-Result<std::vector<Verdict>> JudgeImage(Context& c, StateImages& images, const DataPlan::Applies& applies) {
+// The image oracles on the state's image, which they leave as they left it (the caller restores it):
+// mount (a copy of the image, before anything wrote to it), then journal replay, then e2fsck -fn and
+// the data oracle on the replayed image, unless an image equal to it after replay was judged already.
+Result<std::vector<Verdict>> JudgeImage(Context& c, StateImage& image, const DataPlan::Applies& applies,
+                                        uint64_t state) {
   std::vector<Verdict> out;
   bool fsck = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kFsck) > 0;
   bool data = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kData) > 0;
   bool mount = std::count(c.oracles.begin(), c.oracles.end(), Oracle::kMount) > 0;
   if (mount) {
     // The kernel replays the journal itself: it gets the image as it was before e2fsck touched it.
-    TORN_ASSIGN_OR_RETURN(Verdict v, CheckMount(images, c.options->fsck, c.options->host_mount));
+    TORN_ASSIGN_OR_RETURN(Verdict v, CheckMount(image, c.options->fsck, c.options->host_mount));
     out.push_back(std::move(v));
   }
   if (fsck || data) {
     FsckOptions fo = c.options->fsck;
-    fo.full_check = fsck;
-    TORN_ASSIGN_OR_RETURN(Verdict v, RunFsck(images.scratch_path(), fo));
-    if (fsck) out.push_back(std::move(v));
+    fo.undo_file = image.undo_path();
+    TORN_ASSIGN_OR_RETURN(Verdict replay, ReplayJournal(image.path(), fo));
+    std::optional<std::pair<uint64_t, int>> key;
+    std::shared_ptr<Replayed> seen;
+    if (replay.ok) {
+      TORN_ASSIGN_OR_RETURN(std::optional<uint64_t> left, image.DigestAsLeft());
+      if (left && c.options->dedupe) key.emplace(*left, applies.key());
+      std::lock_guard lock(c.mu);
+      if (auto it = key ? c.by_replayed.find(*key) : c.by_replayed.end(); it != c.by_replayed.end()) {
+        seen = it->second;
+        ++c.replay_reused;
+      }
+    }
+    auto note = [&](Verdict v) {
+      v.output = fmt::format("(verdict of state {}: the same image after journal replay)\n", seen->owner) + v.output;
+      return v;
+    };
+    if (fsck) {
+      if (!replay.ok) {
+        out.push_back(replay);
+      } else if (seen) {
+        Verdict v = note(*seen->full);
+        v.output = replay.output + v.output;
+        out.push_back(std::move(v));
+      } else {
+        TORN_ASSIGN_OR_RETURN(Verdict full, FullCheck(image.path(), fo));
+        full.output = replay.output + full.output;
+        out.push_back(std::move(full));
+      }
+    }
+    if (data) out.push_back(seen ? note(*seen->data) : CheckData(image.path(), applies));
+    if (key && !seen) {
+      auto r = std::make_shared<Replayed>();
+      r->owner = state;
+      for (const Verdict& v : out) {
+        if (v.oracle == Oracle::kFsck) r->full = v;
+        if (v.oracle == Oracle::kData) r->data = v;
+      }
+      std::lock_guard lock(c.mu);
+      c.by_replayed.emplace(*key, std::move(r));
+    }
   }
-  if (data) out.push_back(CheckData(images.scratch_path(), applies));
   std::sort(out.begin(), out.end(), [](const Verdict& a, const Verdict& b) { return a.oracle < b.oracle; });
   return out;
 }
 
-Status Judge(Context& c, StateImages* images, const models::CrashState& st) {
+Status Judge(Context& c, StateImage* image, const models::CrashState& st) {
   store::StoredState rec;
   rec.state_id = st.id;
   rec.model = c.model;
@@ -138,8 +188,8 @@ Status Judge(Context& c, StateImages* images, const models::CrashState& st) {
   std::vector<Verdict> verdicts;
   if (c.ordering) verdicts.push_back(c.ordering->Check(durable));
   if (c.want_image) {
-    TORN_RETURN_IF_ERROR(images->Build(st).with_context("state " + std::to_string(st.id)));
-    TORN_ASSIGN_OR_RETURN(uint64_t digest, ImageDigest(images->scratch_fd(), images->bytes()));
+    TORN_RETURN_IF_ERROR(image->MoveTo(st, &(*c.segments)[st.segment]).with_context("state " + std::to_string(st.id)));
+    uint64_t digest = image->digest();
     rec.digest = Hex64(digest);
     DataPlan::Applies applies;
     if (c.data) applies = c.data->For(durable);
@@ -149,7 +199,7 @@ Status Judge(Context& c, StateImages* images, const models::CrashState& st) {
     {
       std::unique_lock lock(c.mu);
       auto& slot = c.by_image[key];
-      if (!slot) {
+      if (!slot || !c.options->dedupe) {
         slot = std::make_shared<Shared>();
         slot->owner = st.id;
         mine = true;
@@ -161,7 +211,10 @@ Status Judge(Context& c, StateImages* images, const models::CrashState& st) {
       }
     }
     if (mine) {
-      auto judged = JudgeImage(c, *images, applies);
+      auto judged = JudgeImage(c, *image, applies, st.id);
+      // Whatever the oracles did, the image goes back to the state's bytes before the next move.
+      Status restored = image->Restore();
+      if (judged.ok() && !restored.ok()) judged = restored.with_context("state " + std::to_string(st.id));
       if (!judged.ok()) {
         std::lock_guard lock(c.mu);
         c.by_image.erase(key);  // nobody may wait for a verdict that will not come
@@ -201,11 +254,11 @@ Status Judge(Context& c, StateImages* images, const models::CrashState& st) {
 }
 
 void Worker(Context& c) {
-  std::optional<StateImages> images;
+  std::optional<StateImage> image;
   if (c.want_image) {
-    auto im = StateImages::Create(*c.log, c.image_bytes, c.options->scratch_dir);
+    auto im = StateImage::Create(*c.log, c.image_bytes, c.options->scratch_dir);
     if (!im.ok()) return c.Fail(im.status().with_context("scratch images in " + c.options->scratch_dir));
-    images.emplace(std::move(im).value());
+    image.emplace(std::move(im).value());
   }
   for (;;) {
     Job job;
@@ -217,7 +270,7 @@ void Worker(Context& c) {
       c.queue.pop_front();
       c.cv_queue.notify_all();
     }
-    Status st = Judge(c, images ? &*images : nullptr, job.state);
+    Status st = Judge(c, image ? &*image : nullptr, job.state);
     if (!st.ok()) return c.Fail(st);
     if (Interrupted()) return c.Fail(Status(Code::kInterrupted, "interrupted"));
   }
@@ -255,6 +308,7 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
   }
   space.digests = false;  // the checker digests the images it builds
   TORN_ASSIGN_OR_RETURN(models::StateSpace states, models::StateSpace::Build(log, space));
+  c.segments = &states.segments();
   models::Coverage cov = states.coverage();
   result.possible = cov.possible.str();
   result.generated = cov.generated;
@@ -311,7 +365,9 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
                              return n;
                            }()},
                           {"expect", expect_path},
-                          {"host_mount", o.host_mount}};
+                          {"digest", "models::ImageDigest"},  // stored digests are this function's
+                          {"host_mount", o.host_mount},
+                          {"dedupe", o.dedupe}};
     nlohmann::json options = key;
     options["trace"] = o.trace;
     TORN_ASSIGN_OR_RETURN(store::RunInfo run, db->BeginRun({o.trace, sha, log.size(), log.sectorsize()},
@@ -401,6 +457,7 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
             [](const auto& a, const auto& b) { return a.state_id < b.state_id; });
   result.checked = c.results.size();
   result.distinct_images = c.distinct.load();
+  result.reused_after_replay = c.replay_reused.load();
   std::map<size_t, CrashPointGroup> groups;
   for (const auto& s : c.results) {
     auto& g = groups[s.crash_point];

@@ -45,6 +45,9 @@ struct CheckOptions {
   std::optional<std::chrono::milliseconds> time_budget;
   std::string db;                         // SQLite file; empty: results only in memory
   bool host_mount = false;
+  // Reuse verdicts between states whose images are the same (before journal replay: every image
+  // verdict; after it: e2fsck -fn's and the data oracle's). Off: every state is judged on its own.
+  bool dedupe = true;
   std::string scratch_dir = "/dev/shm";
   FsckOptions fsck;
 };
@@ -82,6 +85,8 @@ struct CheckResult {
   uint64_t generated = 0;
   uint64_t checked = 0;
   uint64_t distinct_images = 0;   // images judged by the image oracles (not reused)
+  uint64_t reused_after_replay = 0;  // of those, images whose -fn and data verdicts were reused
+                                     // because another image was the same after journal replay
   uint64_t resumed = 0;           // states taken from the store
   std::string strategy;
   std::optional<std::string> from_mark;  // the mark crash points start at (given, or the default)

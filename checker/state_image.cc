@@ -4,19 +4,19 @@
 #include <linux/falloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 
+#include "checker/undo_file.h"
+#include "models/digest.h"
 #include "replayer/apply.h"
 
 namespace torn::checker {
 namespace {
 
-constexpr uint64_t kBlock = 4096;
 constexpr uint64_t kChunk = 1 << 20;
 
 // Calls f(offset, length) for each data extent of [0, bytes).
@@ -63,33 +63,6 @@ uint64_t ImageBytes(const trace::Log& log, uint64_t device_bytes) {
   return bytes;
 }
 
-Result<uint64_t> ImageDigest(int fd, uint64_t bytes) {
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> st(XXH3_createState(), XXH3_freeState);
-  XXH3_64bits_reset(st.get());
-  std::vector<std::byte> buf(kChunk);
-  static const std::vector<std::byte> kZero(kBlock);
-  TORN_RETURN_IF_ERROR(ForEachDataExtent(fd, bytes, [&](uint64_t off, uint64_t len) -> Status {
-    // Align to 4 KiB blocks so that the same bytes hash the same whatever the extents are.
-    uint64_t a = off / kBlock * kBlock, b = std::min(bytes, (off + len + kBlock - 1) / kBlock * kBlock);
-    for (uint64_t pos = a; pos < b;) {
-      uint64_t n = std::min<uint64_t>(kChunk, b - pos);
-      TORN_RETURN_IF_ERROR(PreadFull(fd, std::span(buf.data(), n), pos));
-      for (uint64_t k = 0; k < n; k += kBlock) {
-        uint64_t m = std::min(kBlock, n - k);
-        // memcmp, not std::equal: the byte loop std::equal compiles to was 17% of a check's time.
-        if (std::memcmp(buf.data() + k, kZero.data(), m) == 0) continue;
-        uint64_t where = pos + k;
-        XXH3_64bits_update(st.get(), &where, sizeof where);
-        XXH3_64bits_update(st.get(), buf.data() + k, m);
-      }
-      pos += n;
-    }
-    return Status::Ok();
-  }));
-  XXH3_64bits_update(st.get(), &bytes, sizeof bytes);
-  return uint64_t(XXH3_64bits_digest(st.get()));
-}
-
 // dst's pages are overwritten in place and its extra data is punched out, rather than dst truncated
 // to zero and filled again: on tmpfs, freeing and allocating every page of a 30 MiB image per state
 // was a tenth of a check's time.
@@ -128,54 +101,86 @@ Status SparseCopy(int src, int dst, uint64_t bytes) {
   return punch(done, bytes);
 }
 
-Result<StateImages> StateImages::Create(const trace::Log& log, uint64_t bytes, const std::string& dir) {
-  StateImages s;
+Result<StateImage> StateImage::Create(const trace::Log& log, uint64_t bytes, const std::string& dir) {
+  StateImage s;
   s.log_ = &log;
   s.bytes_ = bytes;
   s.dir_ = dir;
-  TORN_ASSIGN_OR_RETURN(s.base_, TempFile::Create("torn-base-", dir));
-  TORN_ASSIGN_OR_RETURN(s.scratch_, TempFile::Create("torn-state-", dir));
-  if (::ftruncate(s.base_.fd(), static_cast<off_t>(bytes)) != 0)
-    return ErrnoError(s.base_.path() + ": size the image", errno);
+  TORN_ASSIGN_OR_RETURN(s.file_, TempFile::Create("torn-state-", dir));
+  TORN_ASSIGN_OR_RETURN(s.undo_, TempFile::Create("torn-undo-", dir));
+  TORN_ASSIGN_OR_RETURN(replay::Materializer m,
+                        replay::Materializer::Open(log, s.file_.path(), {.device_bytes = bytes}));
+  s.image_.emplace(std::move(m));
   return s;
 }
 
-Status StateImages::AdvanceBase(size_t base_end) {
-  replay::Target t{base_.fd(), false, bytes_};
-  if (base_end < base_end_) {
-    if (::ftruncate(base_.fd(), 0) != 0 || ::ftruncate(base_.fd(), static_cast<off_t>(bytes_)) != 0)
-      return ErrnoError(base_.path() + ": reset", errno);
-    base_end_ = 0;
-  }
-  for (size_t i = base_end_; i < base_end; ++i) TORN_RETURN_IF_ERROR(replay::ApplyEntry(*log_, i, t, buf_));
-  base_end_ = base_end;
-  return Status::Ok();
+Status StateImage::MoveTo(const models::CrashState& state, const models::Segment* segment) {
+  return image_->MoveTo(state, segment);
 }
 
-Status StateImages::Build(const models::CrashState& state) {
-  TORN_RETURN_IF_ERROR(AdvanceBase(state.base_end));
-  TORN_RETURN_IF_ERROR(SparseCopy(base_.fd(), scratch_.fd(), bytes_).with_context(scratch_.path()));
-  replay::Target t{scratch_.fd(), false, bytes_};
-  std::vector<size_t> dropped = state.dropped;
-  std::sort(dropped.begin(), dropped.end());
-  for (size_t i = state.base_end; i <= state.crash_point && i < log_->size(); ++i) {
-    if (std::binary_search(dropped.begin(), dropped.end(), i)) continue;
-    auto torn = std::find_if(state.torn.begin(), state.torn.end(),
-                             [&](const models::TornWrite& w) { return w.entry == i; });
-    if (torn == state.torn.end()) {
-      TORN_RETURN_IF_ERROR(replay::ApplyEntry(*log_, i, t, buf_));
-      continue;
+// The sectors e2fsck's regions cover, merged into runs; for each run the bytes now on the image and
+// the bytes before e2fsck (the earliest region wins where regions overlap: it was saved first).
+Result<std::optional<std::vector<StateImage::Run>>> StateImage::Runs() {
+  auto record = ReadUndoFile(undo_.path());
+  using Out = std::optional<std::vector<Run>>;
+  if (!record.ok() || !record->finished) return Out();
+  const auto& regions = record->regions;
+  const uint64_t ss = log_->sectorsize();
+  std::vector<std::pair<uint64_t, uint64_t>> spans;  // sectors [first, second)
+  for (const UndoRegion& r : regions) {
+    if (r.offset + r.bytes.size() > bytes_) return Out();
+    spans.emplace_back(r.offset / ss, (r.offset + r.bytes.size() + ss - 1) / ss);
+  }
+  std::sort(spans.begin(), spans.end());
+  std::vector<Run> runs;
+  for (size_t i = 0; i < spans.size();) {
+    auto [a, b] = spans[i];
+    for (++i; i < spans.size() && spans[i].first <= b; ++i) b = std::max(b, spans[i].second);
+    Run run;
+    run.offset = a * ss;
+    const uint64_t end = b * ss;
+    run.now.resize(end - run.offset);
+    TORN_RETURN_IF_ERROR(PreadFull(image_->fd(), run.now, run.offset).with_context(path()));
+    run.before = run.now;
+    for (auto r = regions.rbegin(); r != regions.rend(); ++r) {
+      uint64_t x = std::max(run.offset, r->offset), y = std::min(end, r->offset + r->bytes.size());
+      if (x < y) std::memcpy(run.before.data() + (x - run.offset), r->bytes.data() + (x - r->offset), y - x);
     }
-    // Only the sectors that landed.
-    uint32_t ss = log_->sectorsize();
-    buf_.resize(log_->entry_bytes(i));
-    TORN_RETURN_IF_ERROR(log_->ReadData(i, buf_));
-    for (uint32_t s : torn->sectors) {
-      if (uint64_t(s) * ss >= buf_.size()) return Internal("torn sector past the entry's end");
-      TORN_RETURN_IF_ERROR(PwriteFull(scratch_.fd(), std::span(buf_.data() + uint64_t(s) * ss, ss),
-                                      log_->entry_byte_offset(i) + uint64_t(s) * ss));
+    runs.push_back(std::move(run));
+  }
+  return std::optional<std::vector<Run>>(std::move(runs));
+}
+
+// Moves the state's digest to the image's by swapping the terms of the sectors that differ.
+Result<std::optional<uint64_t>> StateImage::DigestAsLeft() {
+  TORN_ASSIGN_OR_RETURN(auto runs, Runs());
+  if (!runs) return std::optional<uint64_t>();
+  const uint64_t ss = log_->sectorsize();
+  uint64_t digest = image_->digest();
+  for (const Run& run : *runs) {
+    for (uint64_t k = 0; k < run.now.size(); k += ss) {
+      std::span<const std::byte> was(run.before.data() + k, ss), is(run.now.data() + k, ss);
+      if (std::memcmp(was.data(), is.data(), ss) == 0) continue;
+      uint64_t sector = (run.offset + k) / ss;
+      digest += models::Term(sector, models::SectorHash(is)) - models::Term(sector, models::SectorHash(was));
     }
   }
+  return std::optional<uint64_t>(digest);
+}
+
+Status StateImage::Restore() {
+  TORN_ASSIGN_OR_RETURN(auto runs, Runs());
+  if (::ftruncate(undo_.fd(), 0) != 0) return ErrnoError(undo_.path() + ": empty the undo file", errno);
+  if (!runs) {
+    image_->Invalidate();
+    ++stats_.rebuilds;
+    return Status::Ok();
+  }
+  for (const Run& run : *runs) {
+    TORN_RETURN_IF_ERROR(PwriteFull(image_->fd(), run.before, run.offset).with_context(path()));
+    stats_.bytes += run.before.size();
+  }
+  if (!runs->empty()) ++stats_.restores;
   return Status::Ok();
 }
 

@@ -1,26 +1,27 @@
-// A crash state's image, built for the oracles. Until the models branch's incremental Materializer is
-// merged, this is the from-scratch path with one shortcut that keeps it cheap:
-//   - each worker keeps a base image holding the content entries [0, base_end) of the segment it is
-//     in, advanced by applying only the entries between the old and the new base (segments come in
-//     increasing order; a step back rebuilds it from zero);
-//   - a state's image is a sparse copy of the base (SEEK_DATA/SEEK_HOLE, so holes stay holes) plus the
-//     state's durable window entries in log order, through replayer/apply.h's ApplyEntry (torn writes:
-//     only the sectors that landed).
-// The copy is the scratch image the oracles may modify (journal replay writes to it). Images live in
-// a directory of the caller's choosing (/dev/shm by default).
+// A crash state's image, for the oracles. Each worker owns one image file that moves from state to
+// state through the replayer's Materializer: only the sectors that differ from the previous state are
+// written, and the image's content digest (models/digest.h, the one definition of "same image" in
+// torn) is kept up to date as it moves, so no state costs a copy or a full read of the image.
 //
-// ImageDigest: a content digest independent of how the file is laid out: XXH3 over (offset, bytes) of
-// every 4 KiB block that is not all zeros, then the size. Two images with the same bytes have the same
-// digest whether their zeros are holes or written.
+// The oracles may write to the image: e2fsck's journal replay does. The fsck oracle therefore runs
+// e2fsck with an undo file (FsckOptions::undo_file = undo_path()), and Restore() puts back the blocks
+// e2fsck changed, with the old bytes e2fsck itself saved (undo_file.h): the image is the state's again
+// and the next move starts from known bytes. When e2fsck's record cannot be trusted (it hung or
+// crashed, the undo file is incomplete or damaged), the image is rebuilt from zero on the next move
+// instead: slower, never wrong.
+//
+// Images live in a directory of the caller's choosing (/dev/shm by default), removed on destruction.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
 #include "base/temp_file.h"
 #include "models/model.h"
+#include "replayer/materializer.h"
 #include "trace/log.h"
 
 namespace torn::checker {
@@ -29,33 +30,57 @@ namespace torn::checker {
 // writes a super block. `device_bytes` (from trace.json) wins when given.
 uint64_t ImageBytes(const trace::Log& log, uint64_t device_bytes);
 
-Result<uint64_t> ImageDigest(int fd, uint64_t bytes);
-
 // Makes dst's first `bytes` equal to src's: src's data copied over dst's pages, every other range of
 // dst punched to a hole (zeros where the file system has no holes); dst is sized to `bytes`.
 Status SparseCopy(int src, int dst, uint64_t bytes);
 
-class StateImages {
+struct RestoreStats {
+  uint64_t restores = 0;      // Restore calls that put bytes back
+  uint64_t bytes = 0;         // bytes put back
+  uint64_t rebuilds = 0;      // images given up and rebuilt from zero (an untrusted undo record)
+};
+
+class StateImage {
  public:
-  static Result<StateImages> Create(const trace::Log& log, uint64_t bytes, const std::string& dir);
-  // Writes the state's image into the scratch file.
-  Status Build(const models::CrashState& state);
-  // A second copy of the last built state (for an oracle that needs the image before another one
-  // modified the scratch copy, such as a kernel mount after e2fsck's journal replay).
-  Status CopyScratchTo(int fd) const { return SparseCopy(scratch_.fd(), fd, bytes_); }
-  const std::string& scratch_path() const { return scratch_.path(); }
-  int scratch_fd() const { return scratch_.fd(); }
+  static Result<StateImage> Create(const trace::Log& log, uint64_t bytes, const std::string& dir);
+
+  // Puts `state` on the image (`segment`: see Materializer::MoveTo). The image must be restored.
+  Status MoveTo(const models::CrashState& state, const models::Segment* segment = nullptr);
+  // models::ImageDigest of the state's image.
+  uint64_t digest() const { return image_->digest(); }
+
+  // Where an oracle's e2fsck keeps its undo record (empty until e2fsck writes).
+  const std::string& undo_path() const { return undo_.path(); }
+  // The digest of the image as the oracles have left it so far (e.g. after journal replay), from the
+  // state's digest and e2fsck's record; nullopt when the record cannot be trusted.
+  Result<std::optional<uint64_t>> DigestAsLeft();
+  // Puts the state's bytes back after the oracles (or, with an untrusted record, makes the next move
+  // rebuild the image from zero).
+  Status Restore();
+
+  // A copy of the image as it is now (for an oracle that must not write to this one).
+  Status CopyTo(int fd) const { return SparseCopy(image_->fd(), fd, bytes_); }
+
+  const std::string& path() const { return file_.path(); }
   uint64_t bytes() const { return bytes_; }
   const std::string& dir() const { return dir_; }
+  const RestoreStats& restore_stats() const { return stats_; }
+  const replay::MaterializerStats& materializer_stats() const { return image_->stats(); }
 
  private:
-  Status AdvanceBase(size_t base_end);
+  struct Run {  // sectors e2fsck wrote, merged: their offset, bytes now, bytes before e2fsck
+    uint64_t offset = 0;
+    std::vector<std::byte> now, before;
+  };
+  // The runs of e2fsck's record (read once per state); nullopt when the record is untrusted.
+  Result<std::optional<std::vector<Run>>> Runs();
+
   const trace::Log* log_ = nullptr;
   uint64_t bytes_ = 0;
   std::string dir_;
-  TempFile base_, scratch_;
-  size_t base_end_ = 0;
-  std::vector<std::byte> buf_;
+  TempFile file_, undo_;
+  std::optional<replay::Materializer> image_;
+  RestoreStats stats_;
 };
 
 }  // namespace torn::checker

@@ -63,6 +63,10 @@ int RunCheck(std::vector<std::string> args) {
   app.add_option("--expect", expect, "manifest file (default: the trace directory's expectations.json)");
   app.add_option("--oracle", oracles, "comma-separated: fsck,data,ordering,mount (default fsck,data,ordering)");
   app.add_flag("--host-mount", o.host_mount, "run the mount oracle on this machine's kernel (root)");
+  bool no_dedupe = false;
+  app.add_flag("--no-dedupe", no_dedupe,
+               "judge every state on its own, even when its image equals one judged before (before or "
+               "after journal replay); slower, for when a verdict looks suspicious");
   app.add_option("--jobs,-j", o.jobs, "worker threads (default 1)")->check(CLI::Range(1, 256));
   app.add_option("--budget", budget, "states (1000) or time (30s, 5m) to spend");
   app.add_option("--db", o.db, "SQLite file for results; a rerun resumes the same check");
@@ -73,6 +77,7 @@ int RunCheck(std::vector<std::string> args) {
   app.add_option("--seed", o.space.seed, "seed of the bounded enumeration (default 1)");
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
 
+  o.dedupe = !no_dedupe;
   auto m = models::ParseModel(model);
   if (!m.ok()) return ReportError(m.status());
   o.space.model = *m;

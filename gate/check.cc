@@ -19,6 +19,7 @@
 #include "checker/ext4_files.h"
 #include "checker/fsck.h"
 #include "checker/state_image.h"
+#include "models/digest.h"
 #include "models/model.h"
 #include "trace/log.h"
 #include "trace/trace_dir.h"
@@ -45,6 +46,7 @@ struct Context {
   checker::DataPlan outer_plan, inner_plan;
   bool outer_data = false;
   uint64_t image_bytes = 0;
+  const std::vector<models::Segment>* segments = nullptr;
   std::vector<models::CrashState> states;
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> distinct_lower{0}, distinct_inner{0}, done{0};
@@ -61,7 +63,7 @@ Result<std::vector<Finding>> JudgeInner(Context& c, const std::string& inner, in
                                         const checker::DataPlan::Applies& applies) {
   struct stat st;
   if (::fstat(inner_fd, &st) != 0) return ErrnoError("stat " + inner, errno);
-  TORN_ASSIGN_OR_RETURN(uint64_t digest, checker::ImageDigest(inner_fd, uint64_t(st.st_size)));
+  TORN_ASSIGN_OR_RETURN(uint64_t digest, models::ImageDigest(inner_fd, uint64_t(st.st_size), 512));
   auto key = std::make_pair(digest, applies.key());
   {
     std::lock_guard lock(c.mu);
@@ -78,10 +80,12 @@ Result<std::vector<Finding>> JudgeInner(Context& c, const std::string& inner, in
   return out;
 }
 
-Result<std::vector<Finding>> JudgeState(Context& c, checker::StateImages& images, const TempFile& inner,
+// The outer level on the lower state's image, which the outer journal replay writes to; the caller
+// puts it back (StateImage::Restore).
+Result<std::vector<Finding>> JudgeState(Context& c, checker::StateImage& image, const TempFile& inner,
                                         const models::CrashState& st) {
-  TORN_RETURN_IF_ERROR(images.Build(st).with_context("lower state " + std::to_string(st.id)));
-  TORN_ASSIGN_OR_RETURN(uint64_t digest, checker::ImageDigest(images.scratch_fd(), images.bytes()));
+  TORN_RETURN_IF_ERROR(image.MoveTo(st, &(*c.segments)[st.segment]).with_context("lower state " + std::to_string(st.id)));
+  uint64_t digest = image.digest();
   checker::DurableView durable(st);
   auto outer_applies = c.outer_plan.For(durable);
   auto inner_applies = c.inner_plan.For(durable);
@@ -91,17 +95,19 @@ Result<std::vector<Finding>> JudgeState(Context& c, checker::StateImages& images
     if (auto it = c.by_lower.find(key); it != c.by_lower.end()) return it->second;
   }
   std::vector<Finding> out;
-  // Outer level: journal replay (the scratch image is recovered in place), then the full check.
-  TORN_ASSIGN_OR_RETURN(Verdict fsck, checker::RunFsck(images.scratch_path(), c.options->fsck));
+  // Outer level: journal replay (the image is recovered in place), then the full check.
+  checker::FsckOptions fo = c.options->fsck;
+  fo.undo_file = image.undo_path();
+  TORN_ASSIGN_OR_RETURN(Verdict fsck, checker::RunFsck(image.path(), fo));
   if (!fsck.ok) out.push_back({Level::kOuter, fsck});
   if (c.outer_data) {
-    Verdict data = checker::CheckData(images.scratch_path(), outer_applies);
+    Verdict data = checker::CheckData(image.path(), outer_applies);
     if (!data.ok) out.push_back({Level::kOuter, data});
   }
   // The backing file, out of the recovered outer image.
   Status copied;
   {
-    auto fs = checker::Ext4Image::Open(images.scratch_path());
+    auto fs = checker::Ext4Image::Open(image.path());
     copied = fs.ok() ? fs->CopyOut(kBackingFile, inner.path()) : fs.status();
   }
   if (!copied.ok()) {
@@ -126,8 +132,8 @@ void Worker(Context& c) {
     std::lock_guard lock(c.mu);
     if (c.error.ok()) c.error = st;
   };
-  auto images = checker::StateImages::Create(*c.log, c.image_bytes, c.options->scratch_dir);
-  if (!images.ok()) return fail(images.status().with_context("scratch images in " + c.options->scratch_dir));
+  auto image = checker::StateImage::Create(*c.log, c.image_bytes, c.options->scratch_dir);
+  if (!image.ok()) return fail(image.status().with_context("scratch images in " + c.options->scratch_dir));
   auto inner = TempFile::Create("torn-gate-inner-", c.options->scratch_dir);
   if (!inner.ok()) return fail(inner.status());
   for (;;) {
@@ -138,8 +144,10 @@ void Worker(Context& c) {
     size_t i = c.next++;
     if (i >= c.states.size()) return;
     if (Interrupted()) return fail(Status(Code::kInterrupted, "interrupted"));
-    auto r = JudgeState(c, *images, *inner, c.states[i]);
+    auto r = JudgeState(c, *image, *inner, c.states[i]);
+    Status restored = image->Restore();  // whatever the oracles did
     if (!r.ok()) return fail(r.status());
+    if (!restored.ok()) return fail(restored);
     std::lock_guard lock(c.mu);
     c.judged.push_back({c.states[i], std::move(r).value()});
     ++c.done;
@@ -180,6 +188,7 @@ Status CheckLowerStates(const GateOptions& o, const CheckInput& in, GateResult& 
   space.seed = o.seed;
   space.digests = false;  // the images are digested as they are built
   TORN_ASSIGN_OR_RETURN(models::StateSpace states, models::StateSpace::Build(log, space));
+  c.segments = &states.segments();
   models::Coverage cov = states.coverage();
   result.possible = cov.possible.str();
   result.generated = cov.generated;

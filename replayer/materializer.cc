@@ -154,6 +154,10 @@ Status Materializer::WriteChanged() {
 
 Status Materializer::MoveTo(const models::CrashState& state, const models::Segment* segment) {
   ++stats_.states;
+  if (invalid_) {
+    TORN_RETURN_IF_ERROR(Rebuild());
+    invalid_ = false;
+  }
   size_t last = state.crash_point;
   if (segment && segment->base_end == state.base_end) last = std::max(last, segment->last);
   bool same_window = content_->entered() && content_->base_end() == state.base_end &&

@@ -51,6 +51,9 @@ class Materializer {
   // Puts `state` on the image. `segment`, when given (StateSpace::segments()[state.segment]), opens
   // the whole segment's window at once, so the segment's later states need no new window.
   Status MoveTo(const models::CrashState& state, const models::Segment* segment = nullptr);
+  // Forgets what the image holds, for when something else wrote to it and cannot say what: the next
+  // MoveTo rebuilds the image from zero.
+  void Invalidate() { invalid_ = true; }
   // The content digest of the image now (models/digest.h), kept up to date by MoveTo.
   uint64_t digest() const { return content_->digest(); }
 
@@ -78,6 +81,7 @@ class Materializer {
                                    // a window write's first durability bit + offset)
   std::vector<std::byte> scratch_;
   MaterializerStats stats_;
+  bool invalid_ = false;
 };
 
 // The reference: a zeroed image of `device_bytes` (0: the log's highest byte touched) and the state's

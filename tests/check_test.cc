@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <ostream>
 #include <set>
+#include <tuple>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -306,6 +307,33 @@ TEST(CheckUsage, BadArgumentsExitTwo) {
   EXPECT_EQ(r.status.code, 2);
   EXPECT_NE(r.output.find("--host-mount"), std::string::npos) << r.output;
 }
+
+// Dedupe never changes a verdict: with it (images equal before journal replay share every image
+// verdict; equal after it, e2fsck -fn's and the data oracle's) and without it (--no-dedupe), the same
+// states fail with the same details. On a barrier-less trace (many failures) and the default one
+// (many images equal after replay).
+class DedupeKeepsVerdicts : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DedupeKeepsVerdicts, SameViolationsWithAndWithoutDedupe) {
+  auto key = [](const nlohmann::json& j) {
+    std::set<std::tuple<uint64_t, std::string, std::string>> out;
+    for (const auto& v : j["violations"])
+      out.emplace(v["state"].get<uint64_t>(), v["oracle"].get<std::string>(), v["detail"].get<std::string>());
+    return out;
+  };
+  std::vector<std::string> args = {"check", CorpusTrace(GetParam()), "--budget", "200", "--jobs", "2", "--json"};
+  int rc = GetParam() == "ext4-nobarrier" ? 1 : 0;
+  auto with = CheckJson(args, rc);
+  args.push_back("--no-dedupe");
+  auto without = CheckJson(args, rc);
+  EXPECT_EQ(key(with), key(without));
+  EXPECT_EQ(without["distinct_images"], 200);
+  EXPECT_EQ(without["reused_after_replay"], 0);
+  if (GetParam() == "ext4-default") EXPECT_GT(with["reused_after_replay"].get<uint64_t>(), 20u) << "nothing reused";
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, DedupeKeepsVerdicts, ::testing::Values("ext4-nobarrier", "ext4-default"),
+                         [](const auto& info) { return info.param == "ext4-nobarrier" ? "Nobarrier" : "Default"; });
 
 }  // namespace
 }  // namespace torn::testing
