@@ -167,9 +167,8 @@ Result<Verdict> JudgeEnded(const ImageReport& r, int pack, const PackedImage& at
   TORN_RETURN_IF_ERROR(
       CopyRange(pack, at.offset, copy.fd(), 0, at.bytes).with_context("copy out of the pack"));
   FsckOptions after = o.fsck;
-  after.journal_replay = false;
-  after.full_check = true;
-  TORN_ASSIGN_OR_RETURN(Verdict f, RunFsck(copy.path(), after));
+  after.undo_file.clear();  // the copy is ours: nothing to put back
+  TORN_ASSIGN_OR_RETURN(Verdict f, FullCheck(copy.path(), after));
   v.output += f.output;
   if (!f.ok && v.ok) {
     v.ok = false;

@@ -58,7 +58,7 @@ struct VmMountOptions {
   lab::Accel accel = lab::Accel::kAuto;
   std::chrono::seconds image_timeout{60};  // per image, mount + umount in the guest
   std::chrono::seconds boot_timeout{180};  // boot to the job's start (TCG: about 8 s)
-  FsckOptions fsck;                        // for e2fsck -fn on the host (journal_replay is ignored)
+  FsckOptions fsck;  // for e2fsck -fn on the host (FullCheck: journal_replay and undo_file unused)
   size_t max_images_per_boot = 100;
   uint64_t max_pack_data_bytes = 2ull << 30;  // allocated bytes of one boot's images together
   std::string work_dir;                       // empty: /dev/shm, else $TMPDIR
