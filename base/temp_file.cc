@@ -1,11 +1,13 @@
 #include "base/temp_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
+#include <string_view>
 #include <vector>
 
 namespace torn {
@@ -29,8 +31,43 @@ TempFile::~TempFile() {
   if (!path_.empty()) ::unlink(path_.c_str());
 }
 
+namespace {
+
+std::string Template(const std::string& prefix, const std::string& dir) {
+  return (dir.empty() ? TempRoot() : dir) + "/" + prefix + "p" + std::to_string(::getpid()) + "-XXXXXX";
+}
+
+// The creator's pid in a name Template made, or 0.
+pid_t CreatorOf(std::string_view name) {
+  if (!name.starts_with("torn-") || name.size() < 7 || name[name.size() - 7] != '-') return 0;
+  std::string_view head = name.substr(0, name.size() - 7);  // "torn-...-p<pid>" or "torn-...p<pid>"
+  size_t p = head.rfind('p');
+  if (p == std::string_view::npos || p == 0 || head[p - 1] != '-' || p + 1 >= head.size()) return 0;
+  pid_t pid = 0;
+  for (char c : head.substr(p + 1)) {
+    if (c < '0' || c > '9' || pid > 4194304) return 0;
+    pid = pid * 10 + (c - '0');
+  }
+  return pid;
+}
+
+}  // namespace
+
+size_t SweepStaleTemporaries(const std::string& dir) {
+  std::error_code ec;
+  size_t removed = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.empty() ? TempRoot() : dir, ec)) {
+    pid_t pid = CreatorOf(e.path().filename().native());
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+    std::error_code rm;
+    if (std::filesystem::remove_all(e.path(), rm) > 0) ++removed;
+  }
+  return removed;
+}
+
 Result<TempFile> TempFile::Create(const std::string& prefix, const std::string& dir) {
-  std::string tmpl = (dir.empty() ? TempRoot() : dir) + "/" + prefix + "XXXXXX";
+  std::string tmpl = Template(prefix, dir);
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   int fd = ::mkostemp(buf.data(), O_CLOEXEC);
@@ -63,7 +100,7 @@ std::string TempDir::release() {
 }
 
 Result<TempDir> TempDir::Create(const std::string& prefix, const std::string& dir) {
-  std::string tmpl = (dir.empty() ? TempRoot() : dir) + "/" + prefix + "XXXXXX";
+  std::string tmpl = Template(prefix, dir);
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (!::mkdtemp(buf.data())) return ErrnoError("create temporary directory " + tmpl, errno);

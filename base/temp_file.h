@@ -1,5 +1,9 @@
 // Temporary files and directories owned by RAII: removed when the owner goes away, including when an
 // interrupt unwinds the stack. Created under $TMPDIR (default /tmp) unless a directory is given.
+//
+// A process killed with SIGKILL cannot remove its own, and crash-state images are tens of MiB in
+// /dev/shm (memory). So every name carries its creator's pid, PREFIX + "p<pid>-" + six random
+// characters, and SweepStaleTemporaries removes the ones whose creator is gone.
 #pragma once
 
 #include <string>
@@ -46,5 +50,9 @@ class TempDir {
 Result<UniqueFd> AnonymousFile(const std::string& dir = "");
 
 std::string TempRoot();  // $TMPDIR or /tmp
+
+// Removes the entries of `dir` named "torn-…p<pid>-XXXXXX" (as Create makes them) whose process no
+// longer exists. Returns how many it removed; never fails (a sweep is housekeeping).
+size_t SweepStaleTemporaries(const std::string& dir);
 
 }  // namespace torn

@@ -338,6 +338,9 @@ void Worker(Context& c) {
 
 Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(const Progress&)>& progress) {
   auto start = Clock::now();
+  // What an earlier torn killed with SIGKILL left (its images are tens of MiB of memory in /dev/shm).
+  SweepStaleTemporaries(o.scratch_dir);
+  SweepStaleTemporaries(TempRoot());
   TORN_ASSIGN_OR_RETURN(trace::Log log, trace::Log::Open(o.trace));
   TORN_ASSIGN_OR_RETURN(nlohmann::json description, trace::ReadDescription(o.trace));
   CheckResult result;

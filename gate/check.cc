@@ -162,6 +162,7 @@ void SplitExpectations(const trace::Expectations& all, trace::Expectations& oute
 }
 
 Status CheckLowerStates(const GateOptions& o, const CheckInput& in, GateResult& result) {
+  SweepStaleTemporaries(o.scratch_dir);  // what a torn killed with SIGKILL left
   TORN_ASSIGN_OR_RETURN(trace::Log log, trace::Log::Open(in.trace));
   TORN_ASSIGN_OR_RETURN(nlohmann::json description, trace::ReadDescription(in.trace));
   auto from = log.FindMark(kSetupMark);

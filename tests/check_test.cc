@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <algorithm>
 #include <ostream>
@@ -248,6 +249,13 @@ TEST(CheckCorpusNobarrier, KillNineThenResumeLosesAndDuplicatesNothing) {
 
   std::vector<std::string> with_db = args;
   with_db.insert(with_db.end(), {"--db", db});
+  pid_t killed = 0;
+  auto leftovers = [&] {  // the killed torn's images in /dev/shm (names carry the creator's pid)
+    size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/dev/shm"))
+      n += e.path().filename().string().find("-p" + std::to_string(killed) + "-") != std::string::npos;
+    return n;
+  };
   {
     SpawnOptions o;
     o.argv = {TORN_BINARY};
@@ -262,6 +270,7 @@ TEST(CheckCorpusNobarrier, KillNineThenResumeLosesAndDuplicatesNothing) {
       auto states = s->LoadStates(1);
       if (states.ok() && states->size() >= 40) break;
     }
+    killed = child->pid();
     ASSERT_EQ(::kill(child->pid(), SIGKILL), 0);
     RunResult r = child->Wait();
     EXPECT_EQ(r.status.how, ExitStatus::How::kSignaled);
@@ -276,8 +285,10 @@ TEST(CheckCorpusNobarrier, KillNineThenResumeLosesAndDuplicatesNothing) {
   }
   EXPECT_GE(before, 40u);
   EXPECT_LT(before, 150u) << "the run ended before the kill";
+  EXPECT_GT(leftovers(), 0u) << "SIGKILL left no images behind: the sweep below proves nothing";
 
   auto resumed = CheckJson(with_db, 1);
+  EXPECT_EQ(leftovers(), 0u) << "the resumed run did not sweep what the killed one left";
   EXPECT_EQ(resumed["resumed"].get<size_t>(), before);
   EXPECT_EQ(resumed["states"], whole["states"]);
   EXPECT_EQ(resumed["violations"], whole["violations"]);
