@@ -1,8 +1,9 @@
 // The mount oracle's guest job and its report parser; the contract is in mount_vm_job.h.
 #include "checker/mount_vm_job.h"
 
-#include <charconv>
 #include <optional>
+
+#include "lab/report_line.h"
 
 namespace torn::checker {
 namespace {
@@ -57,20 +58,6 @@ done < /job/images
 exit 0
 )RUN";
 
-std::string_view Word(std::string_view& s) {
-  size_t sp = s.find(' ');
-  std::string_view w = s.substr(0, sp);
-  s = sp == std::string_view::npos ? std::string_view() : s.substr(sp + 1);
-  return w;
-}
-
-std::optional<int64_t> Number(std::string_view s) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
 }  // namespace
 
 std::string MountJobScript() { return kRun; }
@@ -98,13 +85,13 @@ Result<std::vector<ImageReport>> ParseMountReport(std::string_view text, size_t 
     ++line_no;
     if (line.ends_with('\r')) line.remove_suffix(1);
     std::string_view rest = line;
-    std::string_view tag = Word(rest);
+    std::string_view tag = lab::NextWord(rest);
     if (!tag.starts_with("TORN-MOUNT-") && tag != "TORN-UMOUNT-ERR") continue;
     auto bad = [&](const std::string& why) {
       return BadInput("mount job report line " + std::to_string(line_no) + ": " + why + ": " +
                       std::string(line));
     };
-    auto index = Number(Word(rest));
+    auto index = lab::WholeNumber<int64_t>(lab::NextWord(rest));
     if (!index || *index < 0 || uint64_t(*index) >= images) return bad("no such image");
     ImageReport& img = r[size_t(*index)];
     if (tag == "TORN-MOUNT-BEGIN") {
@@ -116,8 +103,8 @@ Result<std::vector<ImageReport>> ParseMountReport(std::string_view text, size_t 
     if (!img.began) return bad("a line about an image not begun");
     if (img.ended) return bad("a line about an image already ended");
     if (tag == "TORN-MOUNT-END") {
-      auto m = Number(Word(rest));
-      auto u = Number(rest);
+      auto m = lab::WholeNumber<int64_t>(lab::NextWord(rest));
+      auto u = lab::WholeNumber<int64_t>(rest);
       if (!m || !u) return bad("bad exit statuses");
       img.ended = true;
       img.mount_rc = int(*m);

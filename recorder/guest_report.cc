@@ -1,25 +1,11 @@
 #include "recorder/guest_report.h"
 
-#include <charconv>
 #include <set>
+
+#include "lab/report_line.h"
 
 namespace torn::recorder {
 namespace {
-
-// Splits off the first space-separated word of `s`.
-std::string_view Word(std::string_view& s) {
-  size_t sp = s.find(' ');
-  std::string_view w = s.substr(0, sp);
-  s = sp == std::string_view::npos ? std::string_view() : s.substr(sp + 1);
-  return w;
-}
-
-std::optional<uint64_t> Number(std::string_view s) {
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
 
 std::optional<std::string> RelativePath(std::string_view p) {
   if (p == ".") return std::string(".");
@@ -47,12 +33,12 @@ Result<GuestReport> ParseGuestReport(std::string_view text) {
       return BadInput("guest report line " + std::to_string(line_no) + ": " + why + ": " + std::string(line));
     };
     std::string_view rest = line;
-    std::string_view tag = Word(rest);
+    std::string_view tag = lab::NextWord(rest);
     if (tag == "TORN-MARK") {
       if (rest.empty()) return bad("mark without a name");
       r.marks.emplace_back(rest);
     } else if (tag == "TORN-WORKLOAD-EXIT") {
-      auto n = Number(rest);
+      auto n = lab::WholeNumber<uint64_t>(rest);
       if (!n) return bad("bad status");
       r.workload_exit = static_cast<int>(*n);
     } else if (tag == "TORN-MANIFEST-END") {
@@ -60,18 +46,18 @@ Result<GuestReport> ParseGuestReport(std::string_view text) {
       if (!open.erase(name)) return bad("end of a manifest that never started");
       closed.insert(name);
     } else if (tag == "TORN-MANIFEST") {
-      std::string name(Word(rest));
+      std::string name(lab::NextWord(rest));
       if (closed.count(name)) return bad("manifest " + name + " sent twice");
       open.insert(name);
       trace::Manifest& m = r.manifests[name];
-      std::string_view kind = Word(rest);
+      std::string_view kind = lab::NextWord(rest);
       if (kind == "D") {
         auto p = RelativePath(rest);
         if (!p) return bad("bad directory path");
         m.dirs.push_back(*p);
       } else if (kind == "F") {
-        auto size = Number(Word(rest));
-        std::string_view md5 = Word(rest);
+        auto size = lab::WholeNumber<uint64_t>(lab::NextWord(rest));
+        std::string_view md5 = lab::NextWord(rest);
         auto p = RelativePath(rest);
         if (!size || !IsMd5(md5) || !p || *p == ".") return bad("bad file line");
         m.files.push_back({*p, *size, std::string(md5)});
