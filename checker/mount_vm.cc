@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "base/sparse_file.h"
 #include "base/fd.h"
 #include "base/interrupt.h"
 #include "base/subprocess.h"
@@ -53,41 +54,6 @@ std::string WorkDir(const VmMountOptions& o) {
   if (!o.work_dir.empty()) return o.work_dir;
   std::error_code ec;
   return fs::is_directory("/dev/shm", ec) ? "/dev/shm" : TempRoot();
-}
-
-// Copies [src_off, src_off + len) of src to dst at dst_off, data extents only: holes stay holes.
-Status CopyRange(int src, uint64_t src_off, int dst, uint64_t dst_off, uint64_t len) {
-  uint64_t pos = src_off, end = src_off + len;
-  std::vector<std::byte> buf;
-  while (pos < end) {
-    off_t data = ::lseek(src, static_cast<off_t>(pos), SEEK_DATA);
-    if (data < 0) {
-      if (errno == ENXIO) break;  // only a hole left
-      return ErrnoError("lseek SEEK_DATA", errno);
-    }
-    if (uint64_t(data) >= end) break;
-    off_t hole = ::lseek(src, data, SEEK_HOLE);
-    if (hole < 0) return ErrnoError("lseek SEEK_HOLE", errno);
-    uint64_t stop = std::min<uint64_t>(uint64_t(hole), end);
-    loff_t in = data, out = static_cast<loff_t>(dst_off + (uint64_t(data) - src_off));
-    while (uint64_t(in) < stop) {
-      ssize_t n = ::copy_file_range(src, &in, dst, &out, stop - uint64_t(in), 0);
-      if (n > 0) continue;
-      if (n < 0 && errno == EINTR) continue;
-      if (n == 0) return IoError("copy_file_range: the source ended early");
-      if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-        return ErrnoError("copy_file_range", errno);
-      // A file system pair copy_file_range refuses: plain reads and writes.
-      buf.resize(1 << 20);
-      size_t m = size_t(std::min<uint64_t>(buf.size(), stop - uint64_t(in)));
-      TORN_RETURN_IF_ERROR(PreadFull(src, std::span(buf.data(), m), uint64_t(in)));
-      TORN_RETURN_IF_ERROR(PwriteFull(dst, std::span(buf.data(), m), uint64_t(out)));
-      in += loff_t(m);
-      out += loff_t(m);
-    }
-    pos = stop;
-  }
-  return Status::Ok();
 }
 
 struct Source {
@@ -165,7 +131,7 @@ Result<Verdict> JudgeEnded(const ImageReport& r, int pack, const PackedImage& at
   if (::ftruncate(copy.fd(), static_cast<off_t>(at.bytes)) != 0)
     return ErrnoError("size " + copy.path(), errno);
   TORN_RETURN_IF_ERROR(
-      CopyRange(pack, at.offset, copy.fd(), 0, at.bytes).with_context("copy out of the pack"));
+      CopyDataRange(pack, at.offset, copy.fd(), 0, at.bytes).with_context("copy out of the pack"));
   FsckOptions after = o.fsck;
   after.undo_file.clear();  // the copy is ours: nothing to put back
   TORN_ASSIGN_OR_RETURN(Verdict f, FullCheck(copy.path(), after));
@@ -248,7 +214,7 @@ Result<VmMountResult> MountInVm(std::span<const MountImage> images, const VmMoun
     if (::ftruncate(pack.fd(), static_cast<off_t>(pack_bytes)) != 0)
       return ErrnoError("size " + pack.path(), errno);
     for (size_t k = 0; k < packed.size(); ++k) {
-      TORN_RETURN_IF_ERROR(CopyRange(sources[first + k].fd.get(), 0, pack.fd(), packed[k].offset,
+      TORN_RETURN_IF_ERROR(CopyDataRange(sources[first + k].fd.get(), 0, pack.fd(), packed[k].offset,
                                      packed[k].bytes)
                                .with_context("mount oracle: pack " + images[first + k].path));
     }

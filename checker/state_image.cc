@@ -1,8 +1,6 @@
 #include "checker/state_image.h"
 
 #include <fcntl.h>
-#include <linux/falloc.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,31 +13,6 @@
 #include "replayer/apply.h"
 
 namespace torn::checker {
-namespace {
-
-constexpr uint64_t kChunk = 1 << 20;
-
-// Calls f(offset, length) for each data extent of [0, bytes).
-template <typename F>
-Status ForEachDataExtent(int fd, uint64_t bytes, F f) {
-  uint64_t pos = 0;
-  while (pos < bytes) {
-    off_t data = ::lseek(fd, static_cast<off_t>(pos), SEEK_DATA);
-    if (data < 0) {
-      if (errno == ENXIO) break;  // only a hole left
-      return ErrnoError("lseek SEEK_DATA", errno);
-    }
-    if (uint64_t(data) >= bytes) break;
-    off_t hole = ::lseek(fd, data, SEEK_HOLE);
-    if (hole < 0) return ErrnoError("lseek SEEK_HOLE", errno);
-    uint64_t end = std::min<uint64_t>(uint64_t(hole), bytes);
-    TORN_RETURN_IF_ERROR(f(uint64_t(data), end - uint64_t(data)));
-    pos = end;
-  }
-  return Status::Ok();
-}
-
-}  // namespace
 
 uint64_t ImageBytes(const trace::Log& log, uint64_t device_bytes) {
   if (device_bytes) return device_bytes;
@@ -61,44 +34,6 @@ uint64_t ImageBytes(const trace::Log& log, uint64_t device_bytes) {
     }
   }
   return bytes;
-}
-
-// dst's pages are overwritten in place and its extra data is punched out, rather than dst truncated
-// to zero and filled again: on tmpfs, freeing and allocating every page of a 30 MiB image per state
-// was a tenth of a check's time.
-Status SparseCopy(int src, int dst, uint64_t bytes) {
-  struct stat st;
-  if (::fstat(dst, &st) != 0) return ErrnoError("stat the scratch image", errno);
-  if (uint64_t(st.st_size) != bytes && ::ftruncate(dst, static_cast<off_t>(bytes)) != 0)
-    return ErrnoError("size the scratch image", errno);
-  uint64_t done = 0;  // dst matches src on [0, done)
-  auto punch = [&](uint64_t from, uint64_t to) -> Status {
-    if (to <= from || ::fallocate(dst, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from),
-                                  static_cast<off_t>(to - from)) == 0)
-      return Status::Ok();
-    if (errno != EOPNOTSUPP) return ErrnoError("punch a hole in the scratch image", errno);
-    static const std::vector<std::byte> kZeros(kChunk);  // a --scratch file system without holes
-    for (uint64_t pos = from; pos < to; pos += kChunk)
-      TORN_RETURN_IF_ERROR(PwriteFull(dst, std::span(kZeros.data(), std::min(kChunk, to - pos)), pos));
-    return Status::Ok();
-  };
-  TORN_RETURN_IF_ERROR(ForEachDataExtent(src, bytes, [&](uint64_t off, uint64_t len) -> Status {
-    TORN_RETURN_IF_ERROR(punch(done, off));
-    loff_t in = static_cast<loff_t>(off), out = static_cast<loff_t>(off);
-    uint64_t left = len;
-    while (left > 0) {
-      ssize_t n = ::copy_file_range(src, &in, dst, &out, left, 0);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoError("copy_file_range", errno);
-      }
-      if (n == 0) return IoError("copy_file_range: the source image ended early");
-      left -= uint64_t(n);
-    }
-    done = off + len;
-    return Status::Ok();
-  }));
-  return punch(done, bytes);
 }
 
 Result<StateImage> StateImage::Create(const trace::Log& log, uint64_t bytes, const std::string& dir) {

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "base/sparse_file.h"
 #include "base/status.h"
 #include "base/temp_file.h"
 #include "models/model.h"
@@ -29,10 +30,6 @@ namespace torn::checker {
 // The size an image of this trace needs: every write, and the whole ext4 file system when the trace
 // writes a super block. `device_bytes` (from trace.json) wins when given.
 uint64_t ImageBytes(const trace::Log& log, uint64_t device_bytes);
-
-// Makes dst's first `bytes` equal to src's: src's data copied over dst's pages, every other range of
-// dst punched to a hole (zeros where the file system has no holes); dst is sized to `bytes`.
-Status SparseCopy(int src, int dst, uint64_t bytes);
 
 struct RestoreStats {
   uint64_t restores = 0;      // Restore calls that put bytes back
