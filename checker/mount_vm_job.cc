@@ -79,11 +79,8 @@ Result<std::vector<ImageReport>> ParseMountReport(std::string_view text, size_t 
   std::vector<ImageReport> r(images);
   size_t line_no = 0, begun = 0;
   while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    std::string_view line = lab::NextLine(text);
     ++line_no;
-    if (line.ends_with('\r')) line.remove_suffix(1);
     std::string_view rest = line;
     std::string_view tag = lab::NextWord(rest);
     if (!tag.starts_with("TORN-MOUNT-") && tag != "TORN-UMOUNT-ERR") continue;

@@ -8,6 +8,15 @@
 
 namespace torn::lab {
 
+// Splits the first line off `text` (without its "\n" or "\r\n": the console may add the "\r").
+inline std::string_view NextLine(std::string_view& text) {
+  size_t nl = text.find('\n');
+  std::string_view line = text.substr(0, nl);
+  text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  return line;
+}
+
 // Splits the first space-separated word off `s`.
 inline std::string_view NextWord(std::string_view& s) {
   size_t sp = s.find(' ');

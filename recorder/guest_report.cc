@@ -24,11 +24,8 @@ Result<GuestReport> ParseGuestReport(std::string_view text) {
   std::set<std::string> open, closed;
   size_t line_no = 0;
   while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    std::string_view line = lab::NextLine(text);
     ++line_no;
-    if (line.ends_with('\r')) line.remove_suffix(1);
     auto bad = [&](const std::string& why) {
       return BadInput("guest report line " + std::to_string(line_no) + ": " + why + ": " + std::string(line));
     };
