@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's main command: installs the dependencies, builds torn, and checks the embedded default
 # trace (corpus/ext4-default: ext4 recorded through dm-log-writes on Debian's kernel in the lab VM)
-# with the default model, printing the verdicts.
+# with the default model, every crash state it allows (21,657 after the mkfs mark; about 75 s on two
+# cores), printing the verdict table.
 #
 #   bash scripts/main.sh              check corpus/ext4-default
 #   bash scripts/main.sh --record     first record a fresh trace of the same workload in the lab VM
@@ -27,4 +28,7 @@ elif [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
 fi
 "$torn" info "$trace"
 echo
-exec "$torn" check "$trace" --jobs 2 --budget 2000 "$@"
+# Not exec: the trap above must still remove a fresh recording.
+rc=0
+"$torn" check "$trace" --jobs 2 "$@" || rc=$?
+exit $rc
