@@ -5,15 +5,23 @@
 // Flow, with N worker threads:
 //   producer (the caller's thread)  StateSpace::ForEach -> skip states the store already holds ->
 //                                   bounded queue
-//   worker i                        ordering verdict (no image) -> image -> digest -> if another state
-//                                   with the same digest and data rule was judged (or is being
-//                                   judged), reuse its image verdicts, else fsck (journal replay +
-//                                   e2fsck -fn) and data on the scratch image -> one store transaction
+//   worker i                        ordering verdict (no image) -> move the worker's image to the
+//                                   state (state_image.h: only what differs is written, the digest
+//                                   kept as it moves) -> if another state with the same digest and
+//                                   data rule was judged (or is being judged), reuse its image
+//                                   verdicts; else journal replay (e2fsck with an undo file), then,
+//                                   unless an image equal after replay was judged, e2fsck -fn and
+//                                   data; the image is put back (StateImage::Restore) -> one store
+//                                   transaction
+//   mount batcher (mount_batch.h)   with the mount oracle in the lab VM: copies of distinct images,
+//                                   one boot per batch; states waiting for it are parked and stored
+//                                   when their image's verdict arrives
 // Invariants:
 //   1. every state the enumeration generates (within the budget) is judged once per run, or taken from
 //      the store when resuming; a state is stored with all its verdicts or not at all;
-//   2. image verdicts (fsck, data, mount) are functions of (image digest, data rule); ordering verdicts
-//      of the durable set: reuse never crosses those keys;
+//   2. image verdicts (fsck, data, mount) are functions of (image digest, data rule), and e2fsck -fn's
+//      and data's of (digest after journal replay, data rule); ordering verdicts of the durable set:
+//      reuse never crosses those keys (CheckOptions::dedupe off: no reuse at all);
 //   3. violations are numbered in (state id, oracle) order after the run, so an interrupted and resumed
 //      run reports exactly what an uninterrupted one does.
 #pragma once
