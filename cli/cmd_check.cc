@@ -140,6 +140,12 @@ int RunCheck(std::vector<std::string> args) {
   o.fsck.timeout = std::chrono::milliseconds(static_cast<int64_t>(fsck_timeout * 1000));
 
   bool tty = StderrIsTty();
+  // The lab VM's boots for the mount oracle take seconds each: say when one starts or a guest dies
+  // (not the per-image lines).
+  o.vm_mount.on_progress = [tty](std::string_view s) {
+    if (s.starts_with("lab VM") || s.starts_with("the guest died"))
+      fmt::print(stderr, "{}mount oracle: {}\n", tty ? "\r" : "", s);
+  };
   double last_plain = -1;
   auto progress = [&](const checker::Progress& pr) {
     double rate = pr.seconds > 0 ? pr.checked / pr.seconds : 0;
