@@ -4,10 +4,10 @@
 // Exit 0: nothing found; 1: violations; 2: bad input or usage; 130: interrupted (resume with --db).
 // Without --from-mark, crash points start at the trace's `mkfs` mark when it has one (crashes inside
 // mkfs are not interesting); --all-points or --from-mark '' opts out.
-#include <fstream>
 
 #include <fmt/core.h>
 
+#include "base/file_io.h"
 #include "checker/report.h"
 #include "checker/run.h"
 #include "checker/state_image.h"
@@ -175,9 +175,8 @@ int RunCheck(std::vector<std::string> args) {
     fmt::print(stderr, "torn: crash points start at mark '{}' (the default; --all-points to check inside mkfs)\n",
                *r->from_mark);
   if (!junit.empty()) {
-    std::ofstream out(junit);
-    out << checker::ResultToJunit(*r);
-    if (!out) return ReportError(IoError(junit + ": cannot write the JUnit report"));
+    if (Status st = WriteFileAtomic(junit, checker::ResultToJunit(*r)); !st.ok())
+      return ReportError(st.with_context("the JUnit report"));
   }
   if (json) {
     fmt::print("{}\n", checker::ResultToJson(*r).dump(2));

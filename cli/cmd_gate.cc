@@ -3,10 +3,10 @@
 //   [--keep-trace DIR] [--console] [--all]
 // The loop driver's crash-consistency gate (gate/gate.h, docs/gate.md).
 // Exit 0: every lower crash state passes at both levels; 1: violations (listed); 2: error.
-#include <fstream>
 
 #include <fmt/core.h>
 
+#include "base/file_io.h"
 #include "checker/state_image.h"
 #include "cli/command.h"
 #include "gate/gate.h"
@@ -60,9 +60,8 @@ int RunGate(std::vector<std::string> args) {
   auto r = gate::RunGate(o);
   if (!r.ok()) return ReportError(r.status());
   if (!junit.empty()) {
-    std::ofstream out(junit);
-    out << gate::GateToJunit(*r);
-    if (!out) return ReportError(IoError(junit + ": cannot write the JUnit report"));
+    if (Status st = WriteFileAtomic(junit, gate::GateToJunit(*r)); !st.ok())
+      return ReportError(st.with_context("the JUnit report"));
   }
   if (json) {
     fmt::print("{}\n", gate::GateToJson(*r).dump(2));
