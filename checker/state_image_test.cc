@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "base/fd.h"
 #include "base/hash.h"
 #include "base/subprocess.h"
 #include "checker/fsck.h"
@@ -117,8 +118,11 @@ TEST(StateImage, DamagedUndoRecordRebuildsTheImage) {
   ASSERT_TRUE(image->MoveTo(last).ok());
   // Scribble on the image as an oracle would, and leave an undo "record" that is not one.
   std::string junk(4096, 'x');
-  ASSERT_EQ(::pwrite(::open(image->path().c_str(), O_WRONLY | O_CLOEXEC), junk.data(), junk.size(), 8192),
-            ssize_t(junk.size()));
+  {
+    auto fd = OpenFile(image->path(), O_WRONLY);
+    ASSERT_TRUE(fd.ok());
+    ASSERT_EQ(::pwrite(fd->get(), junk.data(), junk.size(), 8192), ssize_t(junk.size()));
+  }
   { std::ofstream(image->undo_path()) << "not an undo file, but long enough to have a header? no: " << junk; }
   auto left = image->DigestAsLeft();
   ASSERT_TRUE(left.ok());
