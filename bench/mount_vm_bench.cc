@@ -1,4 +1,4 @@
-// The mount oracle in the lab VM (checker/mount_vm.h): what one boot costs and what each further image
+// The mount oracle in the lab VM (oracles/mount_vm.h): what one boot costs and what each further image
 // costs. Builds N distinct prefix crash states of a trace (default corpus/ext4-default, N 20: the
 // states right after N barriers after the mark mkfs, evenly spread), judges them in one MountInVm call,
 // then one image alone, and prints figures. Never a timed test: machine load changes the numbers.
@@ -14,7 +14,7 @@
 #include "base/fd.h"
 #include "base/interrupt.h"
 #include "base/temp_file.h"
-#include "checker/mount_vm.h"
+#include "oracles/mount_vm.h"
 #include "checker/state_image.h"
 #include "replayer/materializer.h"
 #include "trace/log.h"
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   for (size_t i = from; i < log->size(); ++i)
     if (log->entry(i).flush() || log->entry(i).fua()) barriers.push_back(i);
   if (barriers.size() < n) n = barriers.size();
-  std::vector<checker::MountImage> images;
+  std::vector<oracles::MountImage> images;
   uint64_t allocated = 0;
   for (size_t k = 0; k < n; ++k) {
     size_t last = barriers[k * barriers.size() / n];
@@ -59,12 +59,12 @@ int main(int argc, char** argv) {
   std::printf("trace %s: %zu prefix states, images of %.0f MiB with %.1f MiB of data on average\n",
               trace_path.c_str(), n, bytes / 1048576.0, allocated / 1048576.0 / double(n));
 
-  checker::VmMountOptions o;
-  auto batch = checker::MountInVm(images, o);
+  oracles::VmMountOptions o;
+  auto batch = oracles::MountInVm(images, o);
   if (!batch.ok()) return std::fprintf(stderr, "%s\n", batch.status().message().c_str()), 1;
   size_t bad = 0;
   for (const auto& v : batch->verdicts) bad += !v.ok;
-  auto one = checker::MountInVm(std::span(images).first(1), o);
+  auto one = oracles::MountInVm(std::span(images).first(1), o);
   if (!one.ok()) return std::fprintf(stderr, "%s\n", one.status().message().c_str()), 1;
 
   double per_image_guest = (batch->guest_seconds - batch->boot_seconds) / double(n);

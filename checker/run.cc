@@ -17,10 +17,10 @@
 #include <nlohmann/json.hpp>
 
 #include "base/interrupt.h"
-#include "checker/data.h"
-#include "checker/mount.h"
-#include "checker/mount_batch.h"
-#include "checker/ordering.h"
+#include "oracles/data.h"
+#include "oracles/mount.h"
+#include "oracles/mount_batch.h"
+#include "oracles/ordering.h"
 #include "checker/state_image.h"
 #include "store/store.h"
 #include "trace/expectations.h"
@@ -29,6 +29,20 @@
 
 namespace torn::checker {
 namespace {
+
+using oracles::CheckData;
+using oracles::CheckMount;
+using oracles::DataPlan;
+using oracles::DurableView;
+using oracles::FsckOptions;
+using oracles::FullCheck;
+using oracles::MountBatcher;
+using oracles::Oracle;
+using oracles::OracleName;
+using oracles::OrderingOracle;
+using oracles::ParseOracle;
+using oracles::ReplayJournal;
+using oracles::Verdict;
 
 using Clock = std::chrono::steady_clock;
 
@@ -355,9 +369,9 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
                                 : o.oracles;
   if (std::count(c.oracles.begin(), c.oracles.end(), Oracle::kMount)) {
     if (o.host_mount) {
-      TORN_RETURN_IF_ERROR(HostMountAvailable());
+      TORN_RETURN_IF_ERROR(oracles::HostMountAvailable());
     } else {
-      TORN_RETURN_IF_ERROR(MountVmAvailable(o.vm_mount).with_context("mount oracle in the lab VM"));
+      TORN_RETURN_IF_ERROR(oracles::MountVmAvailable(o.vm_mount).with_context("mount oracle in the lab VM"));
     }
   }
 
@@ -397,7 +411,7 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
     c.data = std::move(plan);
   }
   if (std::count(c.oracles.begin(), c.oracles.end(), Oracle::kOrdering)) {
-    auto map = JournalMap::Build(log);
+    auto map = ext4::JournalMap::Build(log);
     if (!map.ok()) {
       if (o.oracles_explicit || map.status().code() != Code::kUnavailable)
         return map.status().with_context("ordering oracle");
@@ -405,7 +419,7 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
       c.oracles.erase(std::find(c.oracles.begin(), c.oracles.end(), Oracle::kOrdering));
     } else {
       result.notes.push_back("ordering: " + map->summary);
-      c.ordering.emplace(std::make_shared<const JournalMap>(std::move(map).value()));
+      c.ordering.emplace(std::make_shared<const ext4::JournalMap>(std::move(map).value()));
     }
   }
   result.oracles = c.oracles;

@@ -34,9 +34,9 @@
 #include <vector>
 
 #include "base/status.h"
-#include "checker/fsck.h"
-#include "checker/mount_vm.h"
-#include "checker/verdict.h"
+#include "oracles/fsck.h"
+#include "oracles/mount_vm.h"
+#include "oracles/verdict.h"
 #include "models/model.h"
 
 namespace torn::checker {
@@ -48,20 +48,20 @@ struct CheckOptions {
   // With no from_mark: start at models::kDefaultFromMark when the trace has it (CheckResult says so).
   bool default_from_mark = true;
   std::optional<std::string> expect;      // manifest file; default: the trace directory's
-  std::vector<Oracle> oracles;            // empty: fsck, data, ordering
+  std::vector<oracles::Oracle> oracles;            // empty: fsck, data, ordering
   bool oracles_explicit = false;          // the user listed them (an unusable one is then an error)
   int jobs = 1;
   std::optional<std::chrono::milliseconds> time_budget;
   std::string db;                         // SQLite file; empty: results only in memory
   bool host_mount = false;
   // The mount oracle in the lab VM (without host_mount): the kernel, time limits, images per boot.
-  VmMountOptions vm_mount;
+  oracles::VmMountOptions vm_mount;
   size_t mount_batch = 64;  // images judged per batch (a boot, or more when the guest dies)
   // Reuse verdicts between states whose images are the same (before journal replay: every image
   // verdict; after it: e2fsck -fn's and the data oracle's). Off: every state is judged on its own.
   bool dedupe = true;
   std::string scratch_dir = "/dev/shm";
-  FsckOptions fsck;
+  oracles::FsckOptions fsck;
 };
 
 struct Progress {
@@ -75,7 +75,7 @@ struct Progress {
 struct Violation {
   uint64_t id = 0;            // 1-based, in (state, oracle) order
   uint64_t state = 0;
-  Oracle oracle = Oracle::kFsck;
+  oracles::Oracle oracle = oracles::Oracle::kFsck;
   size_t crash_point = 0;
   std::vector<size_t> dropped;
   std::vector<models::TornWrite> torn;
@@ -92,7 +92,7 @@ struct CheckResult {
   std::string trace;
   std::string model;
   std::string points;
-  std::vector<Oracle> oracles;
+  std::vector<oracles::Oracle> oracles;
   std::string possible;        // exact, decimal (it may exceed 64 bits)
   uint64_t generated = 0;
   uint64_t checked = 0;

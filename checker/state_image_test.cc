@@ -14,7 +14,7 @@
 #include "base/fd.h"
 #include "base/hash.h"
 #include "base/subprocess.h"
-#include "checker/fsck.h"
+#include "oracles/fsck.h"
 #include "checker/undo_file.h"
 #include "models/digest.h"
 #include "replayer/materializer.h"
@@ -63,9 +63,9 @@ void CheckRestores(const std::string& name, uint64_t max_states) {
     auto full = models::ImageDigest(fd, bytes, log->sectorsize());
     EXPECT_TRUE(full.ok());
     EXPECT_EQ(*full, image->digest()) << "state " << s.id << ": digest before the oracles";
-    FsckOptions fo;
+    oracles::FsckOptions fo;
     fo.undo_file = image->undo_path();
-    auto v = RunFsck(image->path(), fo);
+    auto v = oracles::RunFsck(image->path(), fo);
     EXPECT_TRUE(v.ok()) << v.status().message();
     auto after = models::ImageDigest(fd, bytes, log->sectorsize());
     ::close(fd);
@@ -149,10 +149,10 @@ TEST(UndoFile, ParseAgreesWithE2undoOnARealJournalReplay) {
   prefix.base_end = 151;
   ASSERT_TRUE(replay::BuildFromScratch(*log, prefix, img, DeviceBytes(trace)).ok());
   std::string original = Md5(img);
-  FsckOptions fo;
+  oracles::FsckOptions fo;
   fo.undo_file = undo;
   fo.full_check = false;
-  auto v = RunFsck(img, fo);
+  auto v = oracles::RunFsck(img, fo);
   ASSERT_TRUE(v.ok());
   std::string replayed = Md5(img);
   ASSERT_NE(replayed, original) << "journal replay changed nothing: the test proves nothing";

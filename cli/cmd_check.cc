@@ -8,10 +8,10 @@
 #include <fmt/core.h>
 
 #include "base/file_io.h"
-#include "checker/report.h"
+#include "report/report.h"
 #include "checker/run.h"
 #include "checker/state_image.h"
-#include "checker/summary.h"
+#include "report/summary.h"
 #include "cli/command.h"
 #include "trace/trace_dir.h"
 
@@ -43,7 +43,7 @@ std::string Clock(double s) {
 // What the report needs from the trace beyond the result: the size of the images the checker built
 // (what torn replay --device-size must be given to rebuild one byte for byte; 0 when it cannot be
 // told) and the marks.
-void AddTraceFacts(const std::string& trace, checker::SummaryOptions& so) {
+void AddTraceFacts(const std::string& trace, report::SummaryOptions& so) {
   auto log = trace::Log::Open(trace);
   if (!log.ok()) return;
   for (const auto& m : log->marks()) so.marks.emplace_back(m.entry, m.name);
@@ -126,7 +126,7 @@ int RunCheck(std::vector<std::string> args) {
   if (!p.ok()) return ReportError(p.status());
   o.space.points = *p;
   if (!oracles.empty()) {
-    auto list = checker::ParseOracleList(oracles);
+    auto list = oracles::ParseOracleList(oracles);
     if (!list.ok()) return ReportError(list.status());
     o.oracles = *list;
     o.oracles_explicit = true;
@@ -175,17 +175,17 @@ int RunCheck(std::vector<std::string> args) {
     fmt::print(stderr, "torn: crash points start at mark '{}' (the default; --all-points to check inside mkfs)\n",
                *r->from_mark);
   if (!junit.empty()) {
-    if (Status st = WriteFileAtomic(junit, checker::ResultToJunit(*r)); !st.ok())
+    if (Status st = WriteFileAtomic(junit, report::ResultToJunit(*r)); !st.ok())
       return ReportError(st.with_context("the JUnit report"));
   }
   if (json) {
-    fmt::print("{}\n", checker::ResultToJson(*r).dump(2));
+    fmt::print("{}\n", report::ResultToJson(*r).dump(2));
   } else {
-    checker::SummaryOptions so;
+    report::SummaryOptions so;
     so.all = all;
     so.trace_arg = o.trace;
     if (!r->violations.empty()) AddTraceFacts(o.trace, so);
-    fmt::print("{}", checker::ResultToText(*r, so));
+    fmt::print("{}", report::ResultToText(*r, so));
   }
   return r->violations.empty() ? kExitOk : kExitViolations;
 }

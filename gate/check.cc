@@ -14,10 +14,10 @@
 
 #include "base/interrupt.h"
 #include "base/temp_file.h"
-#include "checker/data.h"
-#include "checker/durable.h"
-#include "checker/ext4_files.h"
-#include "checker/fsck.h"
+#include "oracles/data.h"
+#include "oracles/durable.h"
+#include "ext4/ext4_files.h"
+#include "oracles/fsck.h"
 #include "checker/state_image.h"
 #include "models/digest.h"
 #include "models/model.h"
@@ -27,8 +27,8 @@
 namespace torn::gate {
 namespace {
 
-using checker::Oracle;
-using checker::Verdict;
+using oracles::Oracle;
+using oracles::Verdict;
 
 struct Finding {
   Level level;
@@ -43,7 +43,7 @@ struct Judged {
 struct Context {
   const GateOptions* options = nullptr;
   const trace::Log* log = nullptr;
-  checker::DataPlan outer_plan, inner_plan;
+  oracles::DataPlan outer_plan, inner_plan;
   bool outer_data = false;
   uint64_t image_bytes = 0;
   const std::vector<models::Segment>* segments = nullptr;
@@ -60,7 +60,7 @@ struct Context {
 
 // The inner level of one extracted image.
 Result<std::vector<Finding>> JudgeInner(Context& c, const std::string& inner, int inner_fd,
-                                        const checker::DataPlan::Applies& applies) {
+                                        const oracles::DataPlan::Applies& applies) {
   struct stat st;
   if (::fstat(inner_fd, &st) != 0) return ErrnoError("stat " + inner, errno);
   TORN_ASSIGN_OR_RETURN(uint64_t digest, models::ImageDigest(inner_fd, uint64_t(st.st_size), 512));
@@ -70,9 +70,9 @@ Result<std::vector<Finding>> JudgeInner(Context& c, const std::string& inner, in
     if (auto it = c.by_inner.find(key); it != c.by_inner.end()) return it->second;
   }
   std::vector<Finding> out;
-  TORN_ASSIGN_OR_RETURN(Verdict fsck, checker::RunFsck(inner, c.options->fsck));
+  TORN_ASSIGN_OR_RETURN(Verdict fsck, oracles::RunFsck(inner, c.options->fsck));
   if (!fsck.ok) out.push_back({Level::kInner, fsck});
-  Verdict data = checker::CheckData(inner, applies);
+  Verdict data = oracles::CheckData(inner, applies);
   if (!data.ok) out.push_back({Level::kInner, data});
   ++c.distinct_inner;
   std::lock_guard lock(c.mu);
@@ -86,7 +86,7 @@ Result<std::vector<Finding>> JudgeState(Context& c, checker::StateImage& image, 
                                         const models::CrashState& st) {
   TORN_RETURN_IF_ERROR(image.MoveTo(st, &(*c.segments)[st.segment]).with_context("lower state " + std::to_string(st.id)));
   uint64_t digest = image.digest();
-  checker::DurableView durable(st);
+  oracles::DurableView durable(st);
   auto outer_applies = c.outer_plan.For(durable);
   auto inner_applies = c.inner_plan.For(durable);
   auto key = std::make_tuple(digest, outer_applies.key(), inner_applies.key());
@@ -96,18 +96,18 @@ Result<std::vector<Finding>> JudgeState(Context& c, checker::StateImage& image, 
   }
   std::vector<Finding> out;
   // Outer level: journal replay (the image is recovered in place), then the full check.
-  checker::FsckOptions fo = c.options->fsck;
+  oracles::FsckOptions fo = c.options->fsck;
   fo.undo_file = image.undo_path();
-  TORN_ASSIGN_OR_RETURN(Verdict fsck, checker::RunFsck(image.path(), fo));
+  TORN_ASSIGN_OR_RETURN(Verdict fsck, oracles::RunFsck(image.path(), fo));
   if (!fsck.ok) out.push_back({Level::kOuter, fsck});
   if (c.outer_data) {
-    Verdict data = checker::CheckData(image.path(), outer_applies);
+    Verdict data = oracles::CheckData(image.path(), outer_applies);
     if (!data.ok) out.push_back({Level::kOuter, data});
   }
   // The backing file, out of the recovered outer image.
   Status copied;
   {
-    auto fs = checker::Ext4Image::Open(image.path());
+    auto fs = ext4::Ext4Image::Open(image.path());
     copied = fs.ok() ? fs->CopyOut(kBackingFile, inner.path()) : fs.status();
   }
   if (!copied.ok()) {
@@ -176,8 +176,8 @@ Status CheckLowerStates(const GateOptions& o, const CheckInput& in, GateResult& 
   Context c;
   c.options = &o;
   c.log = &log;
-  TORN_ASSIGN_OR_RETURN(c.outer_plan, checker::DataPlan::Build(log, in.outer));
-  TORN_ASSIGN_OR_RETURN(c.inner_plan, checker::DataPlan::Build(log, in.inner));
+  TORN_ASSIGN_OR_RETURN(c.outer_plan, oracles::DataPlan::Build(log, in.outer));
+  TORN_ASSIGN_OR_RETURN(c.inner_plan, oracles::DataPlan::Build(log, in.inner));
   c.outer_data = !in.outer.empty();
   for (const auto& r : c.inner_plan.rules()) result.inner_marks.push_back(r.mark);
   for (const auto& r : c.outer_plan.rules()) result.outer_marks.push_back(r.mark);

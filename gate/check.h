@@ -3,13 +3,13 @@
 // For each state the default model generates from the mark `gate-setup` on (models::StateSpace,
 // budget GateOptions::max_states, coverage reported), with --jobs worker threads:
 //   1. the lower image (checker::StateImage: moved from state to state) and its digest;
-//   2. outer level: checker::RunFsck (e2fsck journal replay with an undo file, then -fn) on that image;
+//   2. outer level: oracles::RunFsck (e2fsck journal replay with an undo file, then -fn) on that image;
 //      the data oracle with the outer manifests when the workload recorded any; afterwards the image
 //      is put back (StateImage::Restore);
 //   3. the backing file ($MNT/inner.img) copied out of the recovered outer image with libext2fs
-//      (checker::Ext4Image::CopyOut, no mount); an image libext2fs cannot open, or a backing file that
+//      (ext4::Ext4Image::CopyOut, no mount); an image libext2fs cannot open, or a backing file that
 //      is missing, is an outer violation (the inner level cannot be reached);
-//   4. inner level: checker::RunFsck and checker::CheckData over the inner manifests, on the extracted
+//   4. inner level: oracles::RunFsck and oracles::CheckData over the inner manifests, on the extracted
 //      image.
 // Dedupe: the whole verdict of a state is a function of (lower digest, outer data rule, inner data
 // rule); the inner verdicts of (inner digest, inner data rule). Either is computed once per run (two

@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "checker/fsck.h"
-#include "checker/verdict.h"
+#include "oracles/fsck.h"
+#include "oracles/verdict.h"
 
 namespace torn::gate {
 
@@ -62,7 +62,7 @@ struct GateOptions {
   int jobs = 2;
   std::string scratch_dir = "/dev/shm";
   std::string keep_trace;     // when set, the recorded trace directory is written here
-  checker::FsckOptions fsck;
+  oracles::FsckOptions fsck;
   std::chrono::seconds vm_timeout{600};
   std::function<void(std::string_view)> on_console;
   std::function<void(std::string_view)> on_progress;
@@ -72,7 +72,7 @@ struct GateViolation {
   uint64_t id = 0;
   uint64_t state = 0;
   Level level = Level::kOuter;
-  checker::Oracle oracle = checker::Oracle::kFsck;
+  oracles::Oracle oracle = oracles::Oracle::kFsck;
   size_t segment = 0;
   size_t crash_point = 0;
   std::vector<size_t> dropped;

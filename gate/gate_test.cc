@@ -53,7 +53,7 @@ TEST(Gate, ReportsFollowTheContract) {
   r.inject = "inner-nobarrier";
   r.possible = "1234";
   r.generated = r.checked = 3;
-  GateViolation v{1, 7, Level::kInner, checker::Oracle::kData, 1, 40, {38, 39}, "d/f0: size 0"};
+  GateViolation v{1, 7, Level::kInner, oracles::Oracle::kData, 1, 40, {38, 39}, "d/f0: size 0"};
   r.violations = {v};
   r.groups = {{0, models::kNoEntry, 10, 20, 1, {}}, {1, 20, 21, 40, 2, {v}}};
   auto j = GateToJson(r);
@@ -84,7 +84,7 @@ TEST(Gate, ReportsFollowTheContract) {
             std::string::npos)
       << t;
   v.level = Level::kOuter;
-  v.oracle = checker::Oracle::kFsck;
+  v.oracle = oracles::Oracle::kFsck;
   r.violations = {v};
   t = GateToText(r, {.kept_trace = "/tmp/lower", .image_bytes = 100663296});
   EXPECT_NE(t.find("torn replay /tmp/lower --to-entry 40 --drop 38,39 --device-size 100663296 --out lower.img && "

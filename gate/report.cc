@@ -6,9 +6,9 @@
 
 #include <fmt/core.h>
 
-#include "checker/junit.h"
-#include "checker/report.h"
-#include "checker/summary.h"
+#include "report/junit.h"
+#include "report/report.h"
+#include "report/summary.h"
 #include "models/model.h"
 
 namespace torn::gate {
@@ -30,7 +30,7 @@ nlohmann::json GateToJson(const GateResult& r) {
   j["model"] = r.model;
   j["strategy"] = r.strategy;
   j["entries"] = r.entries;
-  j["states"] = {{"possible", checker::CountJson(r.possible)}, {"generated", r.generated}, {"checked", r.checked}};
+  j["states"] = {{"possible", report::CountJson(r.possible)}, {"generated", r.generated}, {"checked", r.checked}};
   j["distinct_images"] = {{"lower", r.distinct_lower}, {"inner", r.distinct_inner}};
   j["manifests"] = {{"inner", r.inner_marks}, {"outer", r.outer_marks}};
   j["seconds"] = {{"boot", r.boot_seconds}, {"record", r.record_seconds}, {"check", r.check_seconds},
@@ -40,7 +40,7 @@ nlohmann::json GateToJson(const GateResult& r) {
   for (const auto& v : r.violations)
     vs.push_back({{"id", v.id},
                   {"level", std::string(LevelName(v.level))},
-                  {"oracle", std::string(checker::OracleName(v.oracle))},
+                  {"oracle", std::string(oracles::OracleName(v.oracle))},
                   {"state", v.state},
                   {"segment", v.segment},
                   {"crash_point", v.crash_point},
@@ -51,12 +51,12 @@ nlohmann::json GateToJson(const GateResult& r) {
 }
 
 std::string GateToJunit(const GateResult& r) {
-  checker::JunitSuite suite{.name = "torn gate", .time = r.total_seconds};
+  report::JunitSuite suite{.name = "torn gate", .time = r.total_seconds};
   suite.properties = {{"kernel", r.kernel},           {"loop_mode", r.loop_mode},
                       {"inject", r.inject},           {"model", r.model},
                       {"states_possible", r.possible}, {"states_checked", std::to_string(r.checked)}};
   for (const auto& g : r.groups) {
-    checker::JunitCase c{.name = GroupName(g), .classname = "torn.gate." + r.loop_mode};
+    report::JunitCase c{.name = GroupName(g), .classname = "torn.gate." + r.loop_mode};
     if (!g.violations.empty()) {
       std::string text;
       size_t states = 0;
@@ -65,7 +65,7 @@ std::string GateToJunit(const GateResult& r) {
         if (v.state != last) ++states;
         last = v.state;
         text += fmt::format("state {} [{} {}] crash point {} dropped {}: {}\n", v.state, LevelName(v.level),
-                            checker::OracleName(v.oracle), v.crash_point, checker::EntryList(v.dropped), v.detail);
+                            oracles::OracleName(v.oracle), v.crash_point, report::EntryList(v.dropped), v.detail);
       }
       c.failures.push_back(
           {fmt::format("{} of {} states fail ({} violations)", states, g.states, g.violations.size()), "violation",
@@ -73,7 +73,7 @@ std::string GateToJunit(const GateResult& r) {
     }
     suite.cases.push_back(std::move(c));
   }
-  return checker::WriteJunit(suite);
+  return report::WriteJunit(suite);
 }
 
 std::string GateToText(const GateResult& r, const GateTextOptions& o) {
@@ -92,11 +92,11 @@ std::string GateToText(const GateResult& r, const GateTextOptions& o) {
   // The last line keeps its old wording ("PASS: 0 violations in N lower crash states"): CI scripts grep it.
   if (r.violations.empty()) return out + fmt::format("\nPASS: 0 violations in {} lower crash states\n", r.checked);
 
-  std::map<std::pair<Level, checker::Oracle>, std::set<uint64_t>> by;
+  std::map<std::pair<Level, oracles::Oracle>, std::set<uint64_t>> by;
   for (const auto& v : r.violations) by[{v.level, v.oracle}].insert(v.state);
   out += fmt::format("\n{:<6} {:<9} {:>14}\n", "level", "oracle", "failing states");
   for (const auto& [k, states] : by)
-    out += fmt::format("{:<6} {:<9} {:>14}\n", LevelName(k.first), checker::OracleName(k.second), states.size());
+    out += fmt::format("{:<6} {:<9} {:>14}\n", LevelName(k.first), oracles::OracleName(k.second), states.size());
   std::vector<std::pair<size_t, const SegmentGroup*>> rows;
   for (const auto& g : r.groups) {
     std::set<uint64_t> s;
@@ -115,24 +115,24 @@ std::string GateToText(const GateResult& r, const GateTextOptions& o) {
     const auto& v = r.violations[i];
     if (o.all) {
       out += fmt::format("violation {}: [{} {}] state {} crash point {} dropped {}: {}\n", v.id, LevelName(v.level),
-                         checker::OracleName(v.oracle), v.state, v.crash_point, checker::EntryList(v.dropped),
+                         oracles::OracleName(v.oracle), v.state, v.crash_point, report::EntryList(v.dropped),
                          v.detail);
       continue;
     }
     out += fmt::format("#{} {} {} on state {}, segment {}, crash point {}\n", v.id, LevelName(v.level),
-                       checker::OracleName(v.oracle), v.state, v.segment, v.crash_point);
-    out += fmt::format("    dropped {} entries: {}\n", v.dropped.size(), checker::ShortEntryList(v.dropped));
+                       oracles::OracleName(v.oracle), v.state, v.segment, v.crash_point);
+    out += fmt::format("    dropped {} entries: {}\n", v.dropped.size(), report::ShortEntryList(v.dropped));
     out += fmt::format("    {}\n", v.detail);
   }
   // An outer fsck violation is the lower image failing e2fsck: rebuilt by hand from the kept trace.
   auto outer = std::find_if(r.violations.begin(), r.violations.end(), [](const GateViolation& v) {
-    return v.level == Level::kOuter && v.oracle == checker::Oracle::kFsck;
+    return v.level == Level::kOuter && v.oracle == oracles::Oracle::kFsck;
   });
   if (outer != r.violations.end() && !o.kept_trace.empty() && o.image_bytes) {
     checker::Violation cv{.id = outer->id, .state = outer->state, .oracle = outer->oracle,
                           .crash_point = outer->crash_point, .dropped = outer->dropped};
     out += fmt::format("\nreproduce #{} (state {}): rebuild the lower image and check it by hand\n  {}\n", cv.id,
-                       cv.state, checker::ReproduceCommand(o.kept_trace, o.image_bytes, cv, "lower.img"));
+                       cv.state, report::ReproduceCommand(o.kept_trace, o.image_bytes, cv, "lower.img"));
   } else if (o.kept_trace.empty()) {
     out += "\n(--keep-trace DIR keeps the lower trace: torn replay DIR --to-entry CP --drop LIST rebuilds a state)\n";
   }

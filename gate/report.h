@@ -1,4 +1,4 @@
-// Reports of a gate run, following torn check's (checker/report.h).
+// Reports of a gate run, following torn check's (report/report.h).
 //
 // JSON: {"kernel", "loop_mode", "inject", "workload", "model", "strategy", "entries",
 //        "states": {"possible", "generated", "checked"}    (crash states of the lower device),
@@ -10,7 +10,7 @@
 // lower device: the crash points between two barriers; name "segment N (entries A-B after barrier
 // E)", classname "torn.gate.<loop mode>"); a group with violations gets one <failure> listing every
 // failing state: its id, level, oracle, crash point, dropped entries and detail.
-// Text (the default on stdout), in torn check's style (checker/summary.h): header, failing states by
+// Text (the default on stdout), in torn check's style (report/summary.h): header, failing states by
 // level and oracle, the segments with the most failing states, the first 10 violations with their
 // dropped lists shortened, a reproduce command for the first outer-level one when the lower trace was
 // kept (--keep-trace), and where to find the rest; `all` lists every violation, one line each.

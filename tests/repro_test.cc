@@ -14,7 +14,7 @@
 #include "base/subprocess.h"
 #include "base/temp_file.h"
 #include "checker/state_image.h"
-#include "checker/summary.h"
+#include "report/summary.h"
 #include "replayer/replay.h"
 #include "tests/test_util.h"
 #include "trace/log.h"
@@ -100,11 +100,11 @@ void ExpectReplayGivesTheCheckersImages(const std::string& model) {
     state.dropped = v["dropped"].get<std::vector<size_t>>();
     std::vector<std::string> args = {"replay", trace, "--to-entry", std::to_string(state.crash_point),
                                      "--device-size", std::to_string(bytes), "--out", dir->path() + "/state.img"};
-    if (!state.dropped.empty()) args.insert(args.end(), {"--drop", checker::IndexRanges(state.dropped)});
+    if (!state.dropped.empty()) args.insert(args.end(), {"--drop", report::IndexRanges(state.dropped)});
     for (const auto& t : v["torn"]) {
       state.torn.push_back({t["entry"].get<size_t>(), t["sectors"].get<std::vector<uint32_t>>()});
       std::vector<size_t> sectors(state.torn.back().sectors.begin(), state.torn.back().sectors.end());
-      args.insert(args.end(), {"--torn", std::to_string(state.torn.back().entry) + ":" + checker::IndexRanges(sectors)});
+      args.insert(args.end(), {"--torn", std::to_string(state.torn.back().entry) + ":" + report::IndexRanges(sectors)});
     }
     torn += !state.torn.empty();
     std::string want = CheckerImageMd5(*log, bytes, state, dir->path());

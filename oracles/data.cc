@@ -1,0 +1,141 @@
+#include "oracles/data.h"
+
+#include <algorithm>
+
+#include <fmt/core.h>
+
+#include "ext4/ext4_files.h"
+
+namespace torn::oracles {
+
+using ext4::Ext4Image;
+using ext4::FileFacts;
+
+Result<DataPlan> DataPlan::Build(const trace::Log& log, const trace::Expectations& expectations) {
+  DataPlan plan;
+  struct Found {
+    size_t entry;
+    std::string mark;
+  };
+  std::vector<Found> marks;
+  for (const auto& [name, manifest] : expectations) {
+    auto entry = log.FindMark(name);
+    if (!entry) {
+      return BadInput(log.name() + ": the expectations have a manifest for mark '" + name +
+                      "', which the trace does not have");
+    }
+    marks.push_back({*entry, name});
+  }
+  std::sort(marks.begin(), marks.end(), [](const Found& a, const Found& b) { return a.entry < b.entry; });
+  for (size_t i = 0; i < marks.size(); ++i) {
+    DataRule r;
+    r.mark = marks[i].mark;
+    r.mark_entry = marks[i].entry;
+    r.manifest = expectations.at(r.mark);
+    if (i + 1 < marks.size()) {
+      const trace::Manifest& next = expectations.at(marks[i + 1].mark);
+      r.next_mark = marks[i + 1].mark;
+      for (const auto& f : r.manifest.files)
+        if (std::find(next.files.begin(), next.files.end(), f) != next.files.end())
+          r.stable_files.push_back(f);
+      for (const auto& d : r.manifest.dirs)
+        if (std::find(next.dirs.begin(), next.dirs.end(), d) != next.dirs.end())
+          r.stable_dirs.push_back(d);
+    }
+    plan.rules_.push_back(std::move(r));
+  }
+  plan.content_before_.resize(log.size() + 1);
+  for (size_t i = 0; i < log.size(); ++i)
+    plan.content_before_[i + 1] = plan.content_before_[i] + (log.entry(i).changes_content() ? 1 : 0);
+  return plan;
+}
+
+DataPlan::Applies DataPlan::For(const DurableView& s) const {
+  Applies a;
+  size_t cp = s.crash_point();
+  // The last manifest mark at or before the crash point.
+  auto it = std::upper_bound(rules_.begin(), rules_.end(), cp,
+                             [](size_t c, const DataRule& r) { return c < r.mark_entry; });
+  if (it == rules_.begin()) return a;
+  --it;
+  a.rule = &*it;
+  a.index = static_cast<size_t>(it - rules_.begin());
+  // Exact: nothing up to the mark is missing, and every content entry after it (through the crash
+  // point) is dropped. Dropped entries are content entries, so counting suffices.
+  size_t m = it->mark_entry;
+  const auto& dropped = s.dropped();
+  size_t dropped_up_to_mark =
+      static_cast<size_t>(std::upper_bound(dropped.begin(), dropped.end(), m) - dropped.begin());
+  size_t dropped_after_mark = dropped.size() - dropped_up_to_mark;
+  size_t content_after_mark = content_before_[cp + 1] - content_before_[m + 1];
+  a.exact = dropped_up_to_mark == 0 && dropped_after_mark == content_after_mark;
+  return a;
+}
+
+namespace {
+
+const char* KindName(FileFacts::Kind k) {
+  switch (k) {
+    case FileFacts::Kind::kMissing: return "missing";
+    case FileFacts::Kind::kRegular: return "a regular file";
+    case FileFacts::Kind::kDirectory: return "a directory";
+    case FileFacts::Kind::kOther: return "not a regular file";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Verdict CheckData(const std::string& image, const DataPlan::Applies& a) {
+  Verdict v;
+  v.oracle = Oracle::kData;
+  if (!a.rule) {
+    v.output = "no manifest mark at or before this crash point: nothing to check\n";
+    return v;
+  }
+  const auto& files = a.exact ? a.rule->manifest.files : a.rule->stable_files;
+  const auto& dirs = a.exact ? a.rule->manifest.dirs : a.rule->stable_dirs;
+  std::string why = a.exact ? fmt::format("the state at mark '{}'", a.rule->mark)
+                            : fmt::format("stable between marks '{}' and '{}'", a.rule->mark,
+                                          a.rule->next_mark.value_or("?"));
+  v.output = fmt::format("rule: {} ({} files, {} directories)\n", why, files.size(), dirs.size());
+  if (files.empty() && dirs.empty()) return v;
+
+  auto fs = Ext4Image::Open(image);
+  if (!fs.ok()) {
+    v.ok = false;
+    v.detail = "cannot read the file system to check " + why + ": " + fs.status().message();
+    v.output += v.detail + "\n";
+    return v;
+  }
+  std::vector<std::string> bad;
+  for (const auto& f : files) {
+    FileFacts got = fs->Stat(f.path, true);
+    std::string problem;
+    if (got.kind != FileFacts::Kind::kRegular) {
+      problem = fmt::format("{}: {}{}", f.path, KindName(got.kind),
+                            got.error.empty() ? "" : " (" + got.error + ")");
+    } else if (!got.error.empty()) {
+      problem = fmt::format("{}: unreadable ({})", f.path, got.error);
+    } else if (got.size != f.size || got.md5 != f.md5) {
+      problem = fmt::format("{}: size {} md5 {}, expected size {} md5 {}", f.path, got.size, got.md5,
+                            f.size, f.md5);
+    }
+    if (!problem.empty()) bad.push_back(problem);
+  }
+  for (const auto& d : dirs) {
+    FileFacts got = fs->Stat(d, false);
+    if (got.kind != FileFacts::Kind::kDirectory)
+      bad.push_back(fmt::format("{}/: {}, expected a directory", d, KindName(got.kind)));
+  }
+  for (const auto& b : bad) v.output += b + "\n";
+  if (!bad.empty()) {
+    v.ok = false;
+    v.detail = fmt::format("{} of {} checked paths differ from {}: {}", bad.size(),
+                           files.size() + dirs.size(), why, bad.front());
+    if (bad.size() > 1) v.detail += fmt::format(" (and {} more)", bad.size() - 1);
+  }
+  return v;
+}
+
+}  // namespace torn::oracles
