@@ -1,0 +1,2 @@
+// Placeholder (issue 10): tests being written.
+#include <gtest/gtest.h>
