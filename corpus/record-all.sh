@@ -15,6 +15,8 @@ TRACES=(
   "ext4-fast-commit|--size 64M --mkfs-opts -Ofast_commit"
   "ext4-4k|--size 64M --sector 4096"
   "ext4-on-loop-on-ext4|--size 64M"
+  "ext4-long|--size 64M"
+  "ext4-long-data-journal|--size 64M --mount-opts data=journal"
 )
 
 want=("$@")
