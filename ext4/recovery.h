@@ -39,6 +39,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -56,12 +57,12 @@ enum class RecoveryOutcome {
 
 struct RecoveryResult {
   RecoveryOutcome outcome = RecoveryOutcome::kClean;
-  std::string why;            // kUnsupported: the reason, naming the block or field
-  int error = 0;              // what the passes returned (0, -EFSBADCRC, -EIO, ...), negative errno
-  uint32_t block_size = 0;    // the file system's block size
+  std::string why;          // kUnsupported: the reason, naming the block or field
+  int error = 0;            // what the passes returned (0, -EFSBADCRC, -EIO, ...), negative errno
+  uint32_t block_size = 0;  // the file system's block size
   // Transactions [start_tid, end_tid) were replayed; end_tid is the first one found not committed.
   uint32_t start_tid = 0, end_tid = 0;
-  uint32_t failed_commit = 0;     // j_failed_commit (0: none)
+  uint32_t failed_commit = 0;              // j_failed_commit (0: none)
   uint64_t replayed = 0, revoke_hits = 0;  // blocks written home; tagged blocks skipped as revoked
 
   // Where the journal lives: journal block n is file-system block journal_map[n] (n < s_maxlen).
@@ -89,13 +90,16 @@ Result<RecoveryResult> Recover(ImageView& view);
 // Puts the result's writes on the view's overlay: the view then reads as the recovered image.
 void ApplyRecovery(const RecoveryResult& result, ImageView& view);
 
+// "no-journal", "clean", "replayed", "unsupported".
+std::string_view OutcomeName(RecoveryOutcome outcome);
+
 // ext4 super block fields (byte offset within the super block, length) that e2fsck sets from the
 // clock or from what it wrote, plus the checksum over the rest: not part of what recovery decides.
 inline constexpr std::pair<uint32_t, uint32_t> kStampedSuperFields[] = {
-    {0x30, 4},    // s_wtime
-    {0x274, 1},   // s_wtime_hi
-    {0x178, 8},   // s_kbytes_written
-    {0x3FC, 4},   // s_checksum
+    {0x30, 4},   // s_wtime
+    {0x274, 1},  // s_wtime_hi
+    {0x178, 8},  // s_kbytes_written
+    {0x3FC, 4},  // s_checksum
 };
 
 }  // namespace torn::ext4
