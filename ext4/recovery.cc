@@ -72,6 +72,9 @@ Status Emulate(Disk& disk, RecoveryResult& r) {
   TORN_ASSIGN_OR_RETURN(OpenFs first, OpenLikeE2fsck(disk, 0, true));
   r.block_size = first.fs->blocksize;
   TORN_ASSIGN_OR_RETURN(JournalCheck check, CheckJournal(first, disk));
+  r.journal_map = std::move(check.map);
+  r.log_first = uint32_t(check.first);
+  r.log_end = uint32_t(check.wrap_last);
   if (!NeedsRecovery(first)) {
     r.outcome = check.has_journal ? RecoveryOutcome::kClean : RecoveryOutcome::kNoJournal;
     TORN_RETURN_IF_ERROR(CheckSuperBlock(first, disk));

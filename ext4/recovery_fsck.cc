@@ -9,6 +9,7 @@
 // where check_super_block writes nothing, and check_if_skip (journal_only) closes the file system.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "ext4/recovery_internal.h"
@@ -78,6 +79,9 @@ Result<JournalCheck> CheckJournal(OpenFs& ofs, Disk& disk) {
     return Unsupported(
         "ext4 super block: has_journal is clear but a journal is present: e2fsck would clear it");
   out.s_start = j.sb32(jbd2::kSbStart);
+  out.map.assign(j.map.begin(), j.map.begin() + std::min<size_t>(j.map.size(), j.total_len));
+  out.first = j.first;
+  out.wrap_last = j.wrap_last();
   if (!recover && out.s_start != 0)
     return Unsupported(
         fmt::format("needs_recovery is clear but the journal is not empty (s_start {}): e2fsck "

@@ -137,6 +137,8 @@ Result<OpenFs> OpenLikeE2fsck(Disk& disk, uint32_t block_size, bool check_desc);
 struct JournalCheck {
   bool has_journal = false;  // a journal was found and released (its super block written back)
   uint32_t s_start = 0;
+  std::vector<uint64_t> map;  // Journal::map, its first total_len entries
+  uint64_t first = 0, wrap_last = 0;
 };
 // e2fsck_check_ext3_journal. Unsupported where it would repair, clear or refuse the journal, and
 // where the super block says no recovery but the journal holds data (e2fsck forces a replay and a
