@@ -449,6 +449,49 @@ TEST(BlockRoles, JournalWithATransactionKeepsItsLog) {
   EXPECT_NE(replay_then_check(b), want);
 }
 
+// e2fsck's check_is_really_dir reads the block a fifo's (or socket's, or device's) i_block[0] names,
+// to see whether the inode is a directory with a wrong mode: that block is metadata even though no
+// block map holds it. Made load-bearing here: the block looks like the fifo's own directory block,
+// and e2fsck -n says so; scribbled, it says nothing.
+TEST(BlockRoles, TheBlockAFifoNamesIsReadByE2fsck) {
+  Plain p = PlainImage({"-t", "ext4", "-b", "1024", "-O", "^metadata_csum"});  // no dir-block checksum
+  Debugfs(p.image, {"mknod fifo p"}, true);
+  std::smatch m;
+  std::string st = Stat(p.image, "/fifo");
+  ASSERT_TRUE(std::regex_search(st, m, std::regex(R"(Inode: (\d+))"))) << st;
+  uint32_t ino = uint32_t(std::stoul(m[1].str()));
+  BlockRoles before = Roles(p.image);
+  std::vector<bool> free = FreeBlocks(p.image, before.blocks);
+  uint64_t n = before.blocks - 1;
+  while (n > 0 && !free[n]) --n;
+  ASSERT_EQ(before.RoleOf(n), Role::kUnreferenced);
+  Debugfs(p.image, {"sif /fifo block[0] " + std::to_string(n)}, true);
+  {
+    // "." (the fifo itself) and ".." (the root), as a directory's first block holds them.
+    std::vector<char> block(1024, 0);
+    auto put32 = [&](size_t at, uint32_t v) { for (int i = 0; i < 4; ++i) block[at + i] = char(v >> (8 * i)); };
+    auto put16 = [&](size_t at, uint16_t v) { block[at] = char(v), block[at + 1] = char(v >> 8); };
+    put32(0, ino), put16(4, 12), block[6] = 1, block[7] = 2, block[8] = '.';
+    put32(12, 2), put16(16, 1024 - 12), block[18] = 2, block[19] = 2, block[20] = '.', block[21] = '.';
+    std::fstream f(p.image, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(std::streamoff(n * 1024));
+    f.write(block.data(), std::streamsize(block.size()));
+  }
+  BlockRoles roles = Roles(p.image);
+  EXPECT_EQ(roles.RoleOf(n), Role::kSpecialData);
+  EXPECT_EQ(roles.BlocksWithRole(Role::kSpecialData), before.BlocksWithRole(Role::kSpecialData) + 1);
+  EXPECT_EQ(roles.BlocksWithRole(Role::kUnreferenced), before.BlocksWithRole(Role::kUnreferenced) - 1);
+  rt::FsckRun want = Fsck(p.image);
+  EXPECT_NE(want.output.find("really a directory"), std::string::npos) << want.output;
+  std::string copy = p.dir.path() + "/copy.img";
+  ASSERT_TRUE(rt::CopyImage(p.image, copy).ok());
+  ASSERT_TRUE(rt::ScribbleUnread(copy, roles, 3).ok());
+  EXPECT_EQ(Fsck(copy), want);
+  ASSERT_TRUE(rt::CopyImage(p.image, copy).ok());
+  ASSERT_TRUE(rt::ScribbleBlocks(copy, roles.block_size, {{n, 1, Role::kSpecialData, ino}}, 4).ok());
+  EXPECT_NE(Fsck(copy), want);
+}
+
 TEST(BlockRoles, DamagedExtentTreeMakesTheWalkIncomplete) {
   Plain p = PlainImage({"-t", "ext4", "-b", "1024"});
   std::string st = Stat(p.image, "/sparse");
