@@ -59,6 +59,11 @@ bool CrashState::durable(size_t entry) const {
   return true;
 }
 
+BigCount CrashState::covers() const {
+  BigCount n = BigCount(1) << fixed;
+  return covers_previous ? n - 1 : n;
+}
+
 bool IsPrefixThrough(const CrashState& state, size_t entry) {
   if (entry < state.first_crash_point || entry > state.crash_point) return false;
   if (!state.dropped.empty() && state.dropped.front() <= entry) return false;

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,13 +75,28 @@ struct CrashState {
   // edges); dropping the first gives the same bytes. Set only in exhaustive segments. A checker may
   // skip such a state and give it that state's verdict.
   bool duplicate = false;
+  // Reduction (FixUnits below): this state keeps `fixed` units of its window durable because they
+  // were proven not to change its verdicts; it stands for the 2^fixed states that differ from it only
+  // in those units, less one when `covers_previous` (the state with all of the window's units dropped
+  // is the previous segment's, counted there).
+  uint32_t fixed = 0;
+  bool covers_previous = false;
 
   bool durable(size_t entry) const;  // whole-entry durability (a torn entry counts as not durable)
+  BigCount covers() const;           // the states this one stands for: 1 without a reduction
 };
 
 // Whether `state` leaves exactly the content of the log replayed through `entry` (a mark, say): the
 // state is reachable at `entry` and drops nothing at or before it.
 bool IsPrefixThrough(const CrashState& state, size_t entry);
+
+// What may be durable or not in a window: sectors [offset, offset + count) of a content entry (the
+// whole entry unless the model tears writes into sectors).
+struct Unit {
+  size_t entry = 0;
+  uint32_t offset = 0;
+  uint32_t count = 0;
+};
 
 struct Segment {
   size_t index = 0;
@@ -94,15 +110,28 @@ struct Segment {
   uint64_t generated = 0;  // states the enumeration will produce here within the budget
   std::string strategy;    // "exhaustive", or the bounded strategy's name with its parameters
   uint64_t duplicates = 0; // generated states flagged CrashState::duplicate
+  // Reduction (SpaceOptions::fix_units): units fixed durable in every generated state; the states the
+  // enumeration draws from (2^(units - fixed), less the previous segment's); the states the generated
+  // ones stand for (== possible when the segment is exhaustive).
+  uint64_t fixed = 0;
+  BigCount groups = 0;
+  BigCount covered = 0;
 };
 
 struct Coverage {
   BigCount possible = 0;   // exact, summed over segments
   uint64_t generated = 0;
+  BigCount covered = 0;    // states the generated ones stand for (generated without a reduction)
   uint64_t duplicates = 0; // generated states certainly identical to another generated one
   std::string strategy;    // overall description, e.g. "exhaustive" or "bounded: k=1 + 1000 random (seed 7)"
   uint64_t seed = 0;
 };
+
+// A reduction: the units of a window that provably do not change the verdicts of a state (classes/
+// proves it, window by window). Called once per subsets segment, in log order, before the budget is
+// planned, with the segment (its `units` and bounds filled) and its units in log order; returns one
+// flag per unit, 1 for a unit every generated state keeps durable. Prefix segments are not offered.
+using FixUnits = std::function<Result<std::vector<uint8_t>>(const Segment&, std::span<const Unit>)>;
 
 struct SpaceOptions {
   ModelKind model = kDefaultModel;
@@ -112,6 +141,7 @@ struct SpaceOptions {
   uint64_t max_states = 100000;      // budget for generated states over the whole trace
   uint64_t seed = 1;
   bool digests = true;               // ForEach fills CrashState::digest (reads the log's data once)
+  FixUnits fix_units;                // a reduction; empty: none
 };
 
 // The state space of one trace under one model. Cheap to build (one pass over the entries); counting
@@ -123,6 +153,9 @@ class StateSpace {
 
   const std::vector<Segment>& segments() const;
   Coverage coverage() const;
+  // A segment's units in log order, and which of them the reduction fixed (empty when none).
+  std::span<const Unit> units(size_t segment) const;
+  const std::vector<uint8_t>& fixed(size_t segment) const;
   // Visits every generated state in order; stops early and returns the visitor's error if any.
   Status ForEach(const std::function<Status(const CrashState&)>& visit) const;
 

@@ -76,24 +76,33 @@ void MakePrefixes(const trace::Log& log, const Window& w, size_t lo, const Space
     sp.prefixes.erase(sp.prefixes.begin());
 }
 
+// The units the walker draws from: those the reduction did not fix.
+uint64_t FreeUnits(const SegmentPlan& sp) { return sp.units.size() - sp.info.fixed; }
+
 void ChooseStrategy(SegmentPlan& sp, uint64_t share, uint64_t seed) {
   Segment& s = sp.info;
-  if (s.possible <= share) {
+  if (s.groups <= share) {
     sp.exhaustive = true;
-    s.generated = s.possible.convert_to<uint64_t>();
+    s.generated = s.groups.convert_to<uint64_t>();
+    s.covered = s.possible;
     s.strategy = "exhaustive";
     return;
   }
   sp.exhaustive = false;
   s.generated = share;
+  // Bounded with a reduction: the group of "every free unit dropped" is left out when it holds the
+  // previous segment's state (FreeWalkPlan), so each generated state stands for exactly 2^fixed.
+  s.covered = BigCount(share) << s.fixed;
   if (sp.kind == WindowKind::kPrefixes) {
     sp.random = share;
     s.strategy = fmt::format("bounded: {} evenly spaced prefixes", share);
     return;
   }
   sp.k = -1;
-  while (NeighbourhoodSize(sp.units.size(), sp.k + 1, sp.skip_base) <= share / 2) ++sp.k;
-  uint64_t near = NeighbourhoodSize(sp.units.size(), sp.k, sp.skip_base);
+  while (static_cast<uint64_t>(sp.k + 1) <= FreeUnits(sp) &&
+         NeighbourhoodSize(FreeUnits(sp), sp.k + 1, sp.skip_base) <= share / 2)
+    ++sp.k;
+  uint64_t near = NeighbourhoodSize(FreeUnits(sp), sp.k, sp.skip_base);
   sp.random = share - near;
   s.strategy = sp.k >= 0 ? fmt::format("bounded: keep or drop at most {} units ({} states) + {} "
                                        "random (seed {})",
@@ -104,7 +113,7 @@ void ChooseStrategy(SegmentPlan& sp, uint64_t share, uint64_t seed) {
 // Exhaustive subsets: how many of the segment's states keep a unit together with one that overwrites it
 // (one pass over the 2^n masks, n being small enough to fit the budget).
 uint64_t CountDuplicates(const SegmentPlan& sp) {
-  if (sp.kind != WindowKind::kSubsets || !sp.exhaustive || sp.shadows.empty()) return 0;
+  if (sp.kind != WindowKind::kSubsets || !sp.exhaustive || sp.shadows.empty() || sp.info.fixed) return 0;
   const size_t n = sp.units.size();
   std::vector<uint64_t> covers(n, 0);
   for (auto [x, y] : sp.shadows) covers[x] |= uint64_t{1} << y;
@@ -121,6 +130,22 @@ uint64_t CountDuplicates(const SegmentPlan& sp) {
     }
   }
   return count;
+}
+
+// Asks the reduction which units to fix, and counts the states left to draw from.
+Status Reduce(const FixUnits& fix_units, SegmentPlan& sp) {
+  TORN_ASSIGN_OR_RETURN(std::vector<uint8_t> fixed, fix_units(sp.info, sp.units));
+  if (fixed.size() != sp.units.size())
+    return Internal(fmt::format("segment {}: the reduction answered for {} units of {}", sp.info.index,
+                                fixed.size(), sp.units.size()));
+  uint64_t n = static_cast<uint64_t>(std::count(fixed.begin(), fixed.end(), uint8_t{1}));
+  if (n == 0) return Status::Ok();
+  sp.fixed = std::move(fixed);
+  sp.info.fixed = n;
+  // With fixed units the group of "every free unit dropped" holds other states than the previous
+  // segment's, so it is drawn (exhaustive) and stands for one state fewer.
+  sp.info.groups = Pow2(sp.units.size() - n);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -180,6 +205,9 @@ Result<Plan> PlanStates(const trace::Log& log, const SpaceOptions& options) {
     }
     if (sp.info.possible == 0) continue;
     sp.info.index = plan.segments.size();
+    sp.info.groups = sp.info.possible;
+    if (sp.kind == WindowKind::kSubsets && options.fix_units && !sp.units.empty())
+      TORN_RETURN_IF_ERROR(Reduce(options.fix_units, sp));
     plan.segments.push_back(std::move(sp));
   }
 
@@ -187,7 +215,7 @@ Result<Plan> PlanStates(const trace::Log& log, const SpaceOptions& options) {
   std::vector<size_t> order(plan.segments.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return plan.segments[a].info.possible < plan.segments[b].info.possible;
+    return plan.segments[a].info.groups < plan.segments[b].info.groups;
   });
   uint64_t remaining = options.max_states;
   size_t exhaustive = 0;
@@ -204,6 +232,7 @@ Result<Plan> PlanStates(const trace::Log& log, const SpaceOptions& options) {
     sp.info.duplicates = CountDuplicates(sp);
     cov.possible += sp.info.possible;
     cov.generated += sp.info.generated;
+    cov.covered += sp.info.covered;
     cov.duplicates += sp.info.duplicates;
   }
   cov.strategy = exhaustive == plan.segments.size()

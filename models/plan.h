@@ -24,14 +24,6 @@
 
 namespace torn::models {
 
-// What may be durable or not: sectors [offset, offset + count) of a window entry (all of it unless the
-// rule tears writes into sectors).
-struct Unit {
-  size_t entry = 0;
-  uint32_t offset = 0;
-  uint32_t count = 0;
-};
-
 struct SegmentPlan {
   Segment info;
   WindowKind kind = WindowKind::kSubsets;
@@ -39,6 +31,7 @@ struct SegmentPlan {
   std::vector<size_t> points;      // the selected crash points of the segment, ascending
   bool skip_base = false;          // the base state belongs to the previous segment
   std::vector<Unit> units;         // in log order
+  std::vector<uint8_t> fixed;      // per unit, 1 when the reduction fixed it durable (empty: none)
   // Units `x` invisible whenever unit `y` is durable, as (x, y) unit indices (overwrites).
   std::vector<std::pair<uint32_t, uint32_t>> shadows;
   // kPrefixes: for each state, the units it keeps and its first and last crash points, ascending.

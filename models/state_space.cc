@@ -36,11 +36,35 @@ Result<StateSpace> StateSpace::Build(const trace::Log& log, const SpaceOptions& 
 
 const std::vector<Segment>& StateSpace::segments() const { return impl_->segments; }
 Coverage StateSpace::coverage() const { return impl_->plan.coverage; }
+std::span<const Unit> StateSpace::units(size_t segment) const { return impl_->plan.segments[segment].units; }
+const std::vector<uint8_t>& StateSpace::fixed(size_t segment) const {
+  return impl_->plan.segments[segment].fixed;
+}
 
 namespace {
 
-// Fills the durable-set fields of `st` from the walker's unit bits.
-void DescribeState(const SegmentPlan& sp, const Walker& w, CrashState& st) {
+// The plan the walker walks: the segment's free units only (all of them without a reduction). With a
+// reduction, the group of "every free unit dropped" is drawn when the segment is exhaustive (it holds
+// states besides the previous segment's) and left out when bounded (so that every generated state
+// stands for exactly 2^fixed states, plan.cc).
+SegmentPlan FreeWalkPlan(const SegmentPlan& sp, std::vector<uint32_t>& free_units) {
+  free_units.clear();
+  if (sp.fixed.empty()) return sp;
+  SegmentPlan free = sp;
+  free.units.clear();
+  free.shadows.clear();
+  free.fixed.clear();
+  for (uint32_t u = 0; u < sp.units.size(); ++u) {
+    if (sp.fixed[u]) continue;
+    free_units.push_back(u);
+    free.units.push_back(sp.units[u]);
+  }
+  free.skip_base = sp.skip_base && !sp.exhaustive;
+  return free;
+}
+
+// Fills the durable-set fields of `st` from the unit bits (one per unit of the segment).
+void DescribeState(const SegmentPlan& sp, const Walker& w, const std::vector<uint8_t>& bits, CrashState& st) {
   st.segment = sp.info.index;
   st.base_end = sp.info.base_end;
   st.dropped.clear();
@@ -52,7 +76,6 @@ void DescribeState(const SegmentPlan& sp, const Walker& w, CrashState& st) {
     st.crash_point = sp.info.last;
     st.first_crash_point = sp.first_point;
   }
-  const auto& bits = w.bits();
   size_t latest_kept = 0;
   for (size_t u = 0; u < sp.units.size();) {
     size_t entry = sp.units[u].entry, end = u, kept = 0;
@@ -79,8 +102,11 @@ Status StateSpace::ForEach(const std::function<Status(const CrashState&)>& visit
   uint64_t id = 0;
   const bool digests = impl_->options.digests;
   ContentTracker content(*impl_->log);
-  std::vector<uint32_t> write_of_unit;
+  std::vector<uint32_t> write_of_unit, free_units, toggled;
+  std::vector<uint8_t> bits;
   for (const SegmentPlan& sp : impl_->plan.segments) {
+    const SegmentPlan walk = FreeWalkPlan(sp, free_units);
+    const uint32_t fixed = static_cast<uint32_t>(sp.info.fixed);
     if (digests) {
       TORN_RETURN_IF_ERROR(content.Enter(sp.info.base_end, sp.info.last, /*keep_data=*/false));
       write_of_unit.resize(sp.units.size());
@@ -94,8 +120,19 @@ Status StateSpace::ForEach(const std::function<Status(const CrashState&)>& visit
     }
     uint64_t both_kept = 0;
     std::vector<uint8_t> kept(pairs_of.size(), 0);  // the walker's bits, one toggle at a time
-    Walker w(sp, impl_->options.seed + sp.info.index);
+    Walker w(walk, impl_->options.seed + sp.info.index);
+    bits.assign(sp.units.size(), 0);
+    bool first = true;
     while (w.Next()) {
+      // The walker's toggles in unit numbers; the fixed units come on with the first state.
+      toggled.clear();
+      if (first) {
+        for (uint32_t u = 0; u < sp.fixed.size(); ++u)
+          if (sp.fixed[u]) toggled.push_back(u);
+        first = false;
+      }
+      for (uint32_t f : w.toggled()) toggled.push_back(free_units.empty() ? f : free_units[f]);
+      for (uint32_t u : toggled) bits[u] ^= 1;
       for (uint32_t u : sp.info.duplicates ? w.toggled() : std::vector<uint32_t>{}) {
         for (uint32_t p : pairs_of[u]) {
           uint32_t other = sp.shadows[p].first == u ? sp.shadows[p].second : sp.shadows[p].first;
@@ -106,11 +143,14 @@ Status StateSpace::ForEach(const std::function<Status(const CrashState&)>& visit
       st.duplicate = both_kept > 0;
       if ((id & 1023) == 0) TORN_RETURN_IF_ERROR(CheckInterrupted());
       st.id = id++;
-      DescribeState(sp, w, st);
+      DescribeState(sp, w, bits, st);
+      st.fixed = fixed;
+      st.covers_previous = fixed > 0 && sp.skip_base &&
+                           std::none_of(w.bits().begin(), w.bits().end(), [](uint8_t b) { return b != 0; });
       if (digests) {
-        for (uint32_t u : w.toggled()) {
+        for (uint32_t u : toggled) {
           const Unit& unit = sp.units[u];
-          content.Set(write_of_unit[u], unit.offset, unit.offset + unit.count, w.bits()[u]);
+          content.Set(write_of_unit[u], unit.offset, unit.offset + unit.count, bits[u]);
         }
         content.Commit();
         st.digest = content.digest();
