@@ -8,8 +8,9 @@
 //     and output), on every layout;
 //   - random bytes over the blocks of any one metadata role do change it (each rule is load-bearing:
 //     had the walk left those blocks out, the test above would fail);
-//   - a journal with a transaction to replay keeps its log; the caller's files are metadata; a damaged
-//     map or super block makes the walk incomplete, naming where.
+//   - a journal with a transaction to replay keeps its log; the block a fifo's i_block[0] names is
+//     read by e2fsck (check_is_really_dir); the caller's files are metadata; a damaged map or super
+//     block makes the walk incomplete, naming where.
 #include "ext4/block_roles.h"
 
 #include <fcntl.h>
