@@ -44,11 +44,27 @@ uint64_t SectorSet::sectors() const {
 }
 
 Status ImageView::Read(uint64_t offset, std::span<std::byte> out) {
+  TORN_RETURN_IF_ERROR(ReadUnrecorded(offset, out));
+  if (!record_ || out.empty()) return Status::Ok();
+  if (!file_only_ || overlay_.empty()) {
+    record_->AddBytes(offset, out.size());
+    return Status::Ok();
+  }
+  uint64_t first = offset / kSector, last = (offset + out.size() - 1) / kSector;
+  for (uint64_t x = first; x <= last;) {
+    auto it = overlay_.lower_bound(x);
+    uint64_t end = it == overlay_.end() ? last + 1 : std::min(it->first, last + 1);
+    if (end > x) record_->Add(x, end - x);  // [x, end) comes from the file
+    x = end + 1;                             // skip the overlay's sector
+  }
+  return Status::Ok();
+}
+
+Status ImageView::ReadUnrecorded(uint64_t offset, std::span<std::byte> out) {
   if (out.empty()) return Status::Ok();
   if (offset > bytes_ || out.size() > bytes_ - offset)
     return BadInput("read of " + std::to_string(out.size()) + " bytes at byte " + std::to_string(offset) +
                     " is past the image's end (" + std::to_string(bytes_) + " bytes)");
-  if (record_) record_->AddBytes(offset, out.size());
   TORN_RETURN_IF_ERROR(PreadFull(fd_, out, offset));
   if (overlay_.empty()) return Status::Ok();
   uint64_t first = offset / kSector, last = (offset + out.size() - 1) / kSector;

@@ -50,6 +50,8 @@ class ImageView {
 
   // The image's bytes with the overlay on top. Records the sectors read while recording.
   Status Read(uint64_t offset, std::span<std::byte> out);
+  // The same, never recorded: for a look that decides nothing (e.g. whether a write changes a block).
+  Status ReadUnrecorded(uint64_t offset, std::span<std::byte> out);
   // Replaces bytes of the image in the view (not in the file); must be sector-aligned.
   void Put(uint64_t offset, std::span<const std::byte> bytes);
   // Forgets the overlay.
@@ -57,14 +59,22 @@ class ImageView {
   // The overlay, sector -> 512 bytes, for callers that hash or write it.
   const std::map<uint64_t, std::vector<std::byte>>& overlay() const { return overlay_; }
 
-  // Recording: every sector Read() touches from now on is added to `*into` (nullptr: stop).
-  void RecordInto(SectorSet* into) { record_ = into; }
+  // Recording: every sector Read() touches from now on is added to `*into` (nullptr: stop). With
+  // `file_only`, only the sectors the file supplies (not the overlay): what an analysis that writes
+  // to the overlay as it goes (journal recovery) read of the image before it wrote there.
+  void RecordInto(SectorSet* into, bool file_only = false) {
+    record_ = into;
+    file_only_ = file_only;
+  }
+  SectorSet* recording() const { return record_; }
+  bool recording_file_only() const { return file_only_; }
 
  private:
   int fd_;
   uint64_t bytes_;
   std::map<uint64_t, std::vector<std::byte>> overlay_;
   SectorSet* record_ = nullptr;
+  bool file_only_ = false;
 };
 
 }  // namespace torn::ext4

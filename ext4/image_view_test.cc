@@ -36,6 +36,31 @@ TEST(SectorSet, MergesTouchingAndOverlappingRanges) {
   EXPECT_TRUE(b.Contains(1) && b.Contains(2));
 }
 
+// file_only: what the overlay supplies is not recorded (an analysis that wrote a sector and reads it
+// back did not read the image there); ReadUnrecorded records nothing.
+TEST(ImageView, FileOnlyRecordingSkipsTheOverlaySynthetic) {
+  auto img = TempFile::Create("torn-view-test-", "/dev/shm");
+  ASSERT_TRUE(img.ok());
+  ASSERT_EQ(::ftruncate(img->fd(), 64 * 512), 0);
+  ImageView view(img->fd(), 64 * 512);
+  std::vector<std::byte> sector(512, std::byte{7});
+  view.Put(3 * 512, sector);
+  view.Put(5 * 512, sector);
+  SectorSet reads;
+  view.RecordInto(&reads, /*file_only=*/true);
+  std::vector<std::byte> buf(8 * 512);
+  ASSERT_TRUE(view.Read(0, buf).ok());
+  EXPECT_EQ(buf[3 * 512], std::byte{7});
+  EXPECT_EQ(reads.sectors(), 6u);
+  EXPECT_TRUE(reads.Contains(0) && reads.Contains(4) && reads.Contains(7));
+  EXPECT_FALSE(reads.Contains(3) || reads.Contains(5));
+  ASSERT_TRUE(view.ReadUnrecorded(20 * 512, buf).ok());
+  EXPECT_FALSE(reads.Contains(20));
+  view.RecordInto(&reads);  // everything
+  ASSERT_TRUE(view.Read(3 * 512, std::span(buf).first(512)).ok());
+  EXPECT_TRUE(reads.Contains(3));
+}
+
 // A small real file system (mke2fs) read through a view: libext2fs sees the overlay, the view records
 // what libext2fs read, and nothing reaches the file.
 TEST(ImageView, LibExt2fsReadsTheOverlayAndEveryReadIsRecorded) {
