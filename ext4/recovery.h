@@ -1,36 +1,43 @@
-// In-process journal recovery: what `e2fsck -E journal_only -y` (e2fsprogs 1.47.0, e2fsck/journal.c
-// and e2fsck/recovery.c) writes to an ext4 image whose internal jbd2 journal needs replaying,
+// In-process journal recovery: what `e2fsck -E journal_only -y` (e2fsprogs 1.47.0, Debian 12's, as
+// torn's fsck oracle runs it) writes to an ext4 image whose internal jbd2 journal needs replaying,
 // computed without writing anything: the result is a list of block writes, which ApplyRecovery puts
 // on an ImageView's overlay (the recovered image the class key is computed from, classes/).
 //
-// What is emulated (the design note with the argument for each rule is in docs/recovery.md):
-//   1. Finding the journal as e2fsck does: the ext4 super block (primary, through libext2fs on the
-//      view, so the same validation as e2fsck), the journal inode (s_journal_inum) and its block map,
-//      the journal super block (v1/v2, block size, s_maxlen, s_first, features, checksum type and
-//      checksum, fast-commit area size).
-//   2. e2fsck_check_ext3_journal's decisions on the super block flags: needs_recovery set and the
-//      journal's s_start != 0 -> replay; both clear -> nothing; needs_recovery set with s_start == 0
-//      -> replay of nothing (the journal's s_sequence still moves on, as e2fsck does).
-//   3. jbd2_journal_recover's three passes (scan, revoke, replay) as do_one_pass does them: sequence
-//      numbers and their wrap (tid_gt), log wrap at s_maxlen (or the fast-commit area's start),
-//      descriptor tags of every layout (csum v3 16-byte tags, v2, 64-bit, SAME_UUID, LAST_TAG), block
-//      escapes, revoke records (32/64-bit) and revoke hits by transaction, COMPAT_CHECKSUM (v1, crc32
-//      over descriptor and data blocks in the scan), INCOMPAT_CSUM_V2/V3 (descriptor, revoke, commit
-//      and per-tag block checksums, crc32c seeded with the journal UUID), commit-time checks
-//      (need_check_commit_time), async commit, j_failed_commit.
-//   4. What e2fsck writes after the passes: the journal super block (s_sequence = end + 1, s_start = 0,
-//      s_errno, its checksum), the ext4 super block (needs_recovery cleared; not-valid on a recovery
-//      error; the error state when the journal's s_errno is set).
-// The ext4 super block fields e2fsck stamps from the clock or from its own I/O counters (s_wtime,
-// s_kbytes_written) and the super block checksum are listed in kStampedSuperFields: callers that
-// compare a recovered image with e2fsck's must leave them out; Recover writes them unchanged.
+// What is emulated (the design note with where each rule comes from in e2fsprogs is docs/recovery.md;
+// the code follows unix.c main()'s order, recovery.cc):
+//   1. Opening the file system as e2fsck does (libext2fs on the view, checksums verified, group
+//      descriptors checked) and finding the journal: s_journal_inum, the inode read and walked as
+//      e2fsck_get_journal does, journal blocks mapped with ext2fs_bmap2 through the inode as read.
+//   2. Loading the journal super block (e2fsck_journal_load): v1/v2, features, checksum type and
+//      checksum, block size, s_maxlen against the inode's size, the fast-commit area's size.
+//   3. e2fsck_check_ext3_journal: needs_recovery set -> recovery; clear with an empty log -> nothing
+//      (the journal's s_errno, if set, becomes ERROR_FS in the ext4 super block and is cleared).
+//   4. jbd2_journal_recover (recovery_passes.cc has the rules): scan, revoke and replay passes,
+//      sequence numbers compared modulo 2^32, the log wrapping at s_maxlen (also with fast_commit:
+//      1.47.0 wraps there, not at the fast-commit area), tags of every layout, escaped blocks, revoke
+//      records, v1 crc32 commit checksums and v2/v3 crc32c checksums of tags, descriptor and revoke
+//      tails and commit blocks with their commit-time rules, async commit, j_failed_commit, and the
+//      first fast-commit block's head tag. needs_recovery with s_start == 0 replays nothing.
+//   5. What e2fsck writes after the passes: the journal super block (s_sequence = end + 1, or
+//      unchanged after an error; s_start = 0; s_errno; checksum), the ext4 super block after the
+//      reopen (needs_recovery cleared; VALID cleared after a recovery error; ERROR_FS after a failed
+//      commit) and the primary group descriptors as read, both flushed at close; the restart's
+//      journal check and close. Writes that change nothing are left out of `writes`.
+// The ext4 super block fields e2fsck stamps from the clock or from its own I/O counters are listed in
+// kStampedSuperFields: callers that compare a recovered image with e2fsck's must leave them out;
+// Recover writes them unchanged (and a super block checksum that is valid for what it writes).
 //
 // What is not emulated, reported as RecoveryOutcome::kUnsupported with the reason (the caller then
-// judges the state without classes, with real e2fsck only): an external journal; a journal super block
-// e2fsck would reset or refuse (bad magic, unknown features, bad checksum, s_nr_users > 1, ...);
-// needs_recovery clear while the journal is not empty (e2fsck replays it, the kernel wipes it);
-// fast-commit replay (a fast-commit area whose first block holds a head tag: e2fsck and the kernel
-// differ there); a journal inode libext2fs cannot map.
+// judges the state without classes, with real e2fsck only): an external journal; a journal inode or
+// journal super block e2fsck would rebuild, reset, clear or refuse (bad magic, unknown features, bad
+// checksum, s_nr_users > 1, too short, ...); needs_recovery clear while the log is not empty (e2fsck
+// replays it and forces a full check); a fast commit to replay (the first fast-commit block holds a
+// head tag for the transaction after the log; a head tag of another transaction fails recovery, and
+// that is emulated); a super block or group descriptors e2fsck cannot open or would repair; and
+// everything check_super_block would change after recovery: orphan inodes, descriptor checksums and
+// flags, quota inodes, the journal backup in the super block, a missing directory hash hint, a check
+// interval (its time checks depend on the clock), MMP. A log that loops on itself (e2fsck would never
+// end) is unsupported too.
 //
 // Every read goes through the view, so its record of reads (image_view.h) says what the outcome
 // depends on. RecoveryResult also says where the log's committed part lies, for the class proofs.
@@ -65,10 +72,12 @@ struct RecoveryResult {
   uint32_t failed_commit = 0;              // j_failed_commit (0: none)
   uint64_t replayed = 0, revoke_hits = 0;  // blocks written home; tagged blocks skipped as revoked
 
-  // Where the journal lives: journal block n is file-system block journal_map[n] (n < s_maxlen).
+  // Where the journal lives: journal block n is file-system block journal_map[n] (n < s_maxlen),
+  // filled whenever a journal is found.
   std::vector<uint64_t> journal_map;
-  uint32_t log_first = 0, log_end = 0;  // the log's blocks [s_first, end) (end: s_maxlen, or the
-                                        // fast-commit area's start)
+  // The log's blocks [s_first, log_end): where recovery wraps, s_maxlen (e2fsprogs 1.47.0 wraps there
+  // with fast_commit too; the kernel writes the log only up to the fast-commit area).
+  uint32_t log_first = 0, log_end = 0;
   // The committed part of the log as the scan found it: journal blocks from log_start (s_start) up to
   // committed_end (exclusive, wrapping at log_end); empty when the journal was clean.
   uint32_t log_start = 0, committed_end = 0;
@@ -95,11 +104,18 @@ std::string_view OutcomeName(RecoveryOutcome outcome);
 
 // ext4 super block fields (byte offset within the super block, length) that e2fsck sets from the
 // clock or from what it wrote, plus the checksum over the rest: not part of what recovery decides.
+// Found by comparing with e2fsck on every corpus state (docs/recovery.md): nothing else differs.
 inline constexpr std::pair<uint32_t, uint32_t> kStampedSuperFields[] = {
-    {0x30, 4},   // s_wtime
-    {0x274, 1},  // s_wtime_hi
-    {0x178, 8},  // s_kbytes_written
-    {0x3FC, 4},  // s_checksum
+    // s_wtime: ext2fs_flush2 sets it to the clock (fs->now) at every flush. Its high byte s_wtime_hi
+    // is not touched by libext2fs 1.47.0's flush, so it is compared.
+    {0x30, 4},
+    // s_kbytes_written: e2fsck adds the bytes its own I/O channel wrote (the replay, every rewrite of
+    // the journal super block, the flushes, rounded per flush): a count of e2fsck's I/O, which
+    // depends on its I/O manager (an undo file's manager passes the stats on), not on the image.
+    {0x178, 8},
+    // s_checksum: crc32c over the super block, so it differs whenever the fields above do. Recover
+    // writes the checksum of the bytes it writes.
+    {0x3FC, 4},
 };
 
 }  // namespace torn::ext4

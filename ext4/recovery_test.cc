@@ -344,6 +344,43 @@ TEST_F(RecoveryTest, FourKiBBlocks_Synthetic) {
   EXPECT_EQ(r.replayed, 2u);
 }
 
+TEST_F(RecoveryTest, NoJournal_Synthetic) {
+  auto j = Make({.features = "^has_journal"});
+  RecoveryResult r = Check(j);
+  EXPECT_EQ(r.outcome, RecoveryOutcome::kNoJournal);
+  EXPECT_TRUE(r.writes.empty());
+}
+
+// With meta_bg, e2fsck's flush writes each descriptor block to its copies in the meta group's second
+// and last groups too (ext2fs_flush2 writes new_desc_blk even with EXT2_FLAG_MASTER_SB_ONLY): a copy
+// the kernel left stale is rewritten.
+TEST_F(RecoveryTest, MetaBgFlushRewritesDescriptorCopies_Synthetic) {
+  auto j = Make({.bytes = 32 << 20, .features = "meta_bg,^resize_inode"});
+  const auto& f = j.free_blocks();
+  ASSERT_TRUE(j.SetSuper(0, kV3, 1, 5).ok());
+  ASSERT_TRUE(j.Descriptor(5, {{f[0], j.Pattern(0x11)}}).ok());
+  ASSERT_TRUE(j.Commit(5, 1000).ok());
+  ASSERT_TRUE(j.SetNeedsRecovery(true).ok());
+  // Group 1's copy of the first descriptor block, made stale.
+  ext2_filsys fs = nullptr;
+  ASSERT_EQ(ext2fs_open(j.path().c_str(), EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &fs), 0);
+  blk64_t super_blk = 0, old_desc = 0, new_desc = 0;
+  ext2fs_super_and_bgd_loc2(fs, 1, &super_blk, &old_desc, &new_desc, nullptr);
+  ext2fs_close_free(&fs);
+  ASSERT_NE(new_desc, 0u);
+  auto copy = j.ReadBlock(new_desc);
+  ASSERT_TRUE(copy.ok());
+  (*copy)[12] ^= std::byte{0x01};  // group 0's free block count in the copy
+  {
+    auto fd = OpenFile(j.path(), O_RDWR);
+    ASSERT_TRUE(fd.ok());
+    ASSERT_TRUE(PwriteFull(fd->get(), *copy, new_desc * j.block_size()).ok());
+  }
+  RecoveryResult r = Check(j);
+  EXPECT_EQ(r.outcome, RecoveryOutcome::kReplayed) << r.why;
+  EXPECT_TRUE(Written(r, new_desc)) << "the stale copy at block " << new_desc << " is not rewritten";
+}
+
 // Cases torn does not emulate: they must say so rather than guess.
 TEST_F(RecoveryTest, UnsupportedCasesSayWhy_Synthetic) {
   {  // the journal holds data but the super block asks for no recovery

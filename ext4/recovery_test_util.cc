@@ -56,7 +56,8 @@ Result<SyntheticJournal> SyntheticJournal::Make(const std::string& path, const M
   j.bs_ = fs->blocksize;
   ext2_ino_t ino = fs->super->s_journal_inum;
   ext2_inode inode;
-  if (!ino || ext2fs_read_inode(fs, ino, &inode)) return Internal(path + ": no journal inode");
+  if (!ino) return j;  // made without a journal
+  if (ext2fs_read_inode(fs, ino, &inode)) return Internal(path + ": journal inode unreadable");
   uint64_t n = EXT2_I_SIZE(&inode) / j.bs_;
   for (uint64_t b = 0; b < n; ++b) {
     blk64_t phys = 0;

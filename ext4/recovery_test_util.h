@@ -30,7 +30,8 @@ struct Tag {
 
 class SyntheticJournal {
  public:
-  // mke2fs an image at `path` (removed by the caller's directory).
+  // mke2fs an image at `path` (removed by the caller's directory). Without a journal (features
+  // "^has_journal") only the image and free_blocks() are set up.
   static Result<SyntheticJournal> Make(const std::string& path, const MkfsOptions& options);
 
   const std::string& path() const { return path_; }

@@ -66,6 +66,7 @@ struct Verdict {
   ext4::RecoveryOutcome outcome = ext4::RecoveryOutcome::kClean;
   std::string why;
   std::vector<ext4::RecoveryDifference> diffs;
+  double recover_seconds = 0, e2fsck_seconds = 0;
 };
 
 struct TraceStats {
@@ -73,7 +74,7 @@ struct TraceStats {
   std::map<std::string, uint64_t> outcomes, reasons;
   std::vector<std::string> failures;  // state and differences, the first few
   uint64_t failing = 0;
-  double seconds = 0;
+  double seconds = 0, recover_seconds = 0, e2fsck_seconds = 0;
 };
 
 // Recover, then e2fsck with an undo file, compared; the image is put back.
@@ -81,11 +82,14 @@ Result<Verdict> JudgeState(checker::StateImage& img) {
   Verdict v;
   TORN_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(img.path(), O_RDONLY));
   ext4::ImageView view(fd.get(), img.bytes());
+  auto t0 = std::chrono::steady_clock::now();
   TORN_ASSIGN_OR_RETURN(ext4::RecoveryResult r, ext4::Recover(view));
+  v.recover_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   v.outcome = r.outcome;
   v.why = r.why;
   if (r.outcome == ext4::RecoveryOutcome::kUnsupported) return v;
   TORN_ASSIGN_OR_RETURN(RunResult run, ext4::RunE2fsckJournalOnly(img.path(), img.undo_path()));
+  v.e2fsck_seconds = run.seconds;
   ext4::E2fsckRecovery e2;
   e2.exit = run.status;
   e2.output = run.output;
@@ -179,6 +183,8 @@ TraceStats CheckTrace(const std::string& dir, uint64_t max_states) {
       std::lock_guard lock(mu);
       if (!cached) {
         ++stats.images;
+        stats.recover_seconds += v.recover_seconds;
+        stats.e2fsck_seconds += v.e2fsck_seconds;
         by_digest.emplace(img->digest(), v);
       }
       ++stats.states;
@@ -226,7 +232,9 @@ TEST(RecoveryCorpus, RecoverMatchesE2fsckOnCrashStates) {
     summary << name << ": " << s.states << " states, " << s.images << " distinct images, ";
     for (const auto& [k, n] : s.outcomes) summary << k << " " << n << ", ";
     summary << s.failing << " with differences, " << std::fixed << std::setprecision(1) << s.seconds
-            << " s\n";
+            << " s (Recover " << std::setprecision(0) << (s.images ? 1e6 * s.recover_seconds / s.images : 0)
+            << " us per image, e2fsck " << std::setprecision(1)
+            << (s.images ? 1e3 * s.e2fsck_seconds / s.images : 0) << " ms)\n";
     for (const auto& [why, n] : s.reasons) summary << "    unsupported x" << n << ": " << why << "\n";
     for (const auto& f : s.failures) ADD_FAILURE() << name << ": " << f;
     total += s.states;
