@@ -3,6 +3,12 @@
 // command line with its entry count cut to what fits (so real headers, marks and data seed the search).
 //
 // usage: torn_fuzz_seeds OUT_DIR [SAMPLE_LOG...]   (sample logs raw, not zstd)
+//
+// With --recovery, the seeds of the recovery fuzzer (recovery_fuzz_input.h) instead: for each crash-
+// state image given (made by `torn replay`), its first journal blocks, once as they are and once with
+// every checksum fixup asked for.
+//
+// usage: torn_fuzz_seeds --recovery OUT_DIR IMAGE...
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -10,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/recovery_fuzz_input.h"
 #include "trace/log.h"
 #include "trace/log_builder.h"
 
@@ -24,7 +31,35 @@ void Save(const std::string& path, const std::vector<std::byte>& bytes) {
 
 }  // namespace
 
+// The recovery fuzzer's seeds: fixup byte, then the image's first journal blocks.
+int RecoverySeeds(const std::string& dir, int argc, char** argv) {
+  int n = 0;
+  for (int a = 0; a < argc; ++a) {
+    auto where = torn::fuzz::LocateJournal(argv[a]);
+    if (!where.error.empty()) {
+      std::fprintf(stderr, "%s\n", where.error.c_str());
+      return 2;
+    }
+    std::ifstream in(argv[a], std::ios::binary);
+    std::vector<std::byte> blocks;
+    for (uint64_t phys : where.blocks) {
+      std::vector<char> b(where.block_size);
+      in.seekg(std::streamoff(phys * where.block_size));
+      in.read(b.data(), std::streamsize(b.size()));
+      for (char c : b) blocks.push_back(std::byte(c));
+    }
+    for (uint8_t fix : {uint8_t{0}, uint8_t(torn::fuzz::kFixJournalSuper | torn::fuzz::kFixBlockTails |
+                                            torn::fuzz::kFixTagChecksums)}) {
+      std::vector<std::byte> seed{std::byte(fix)};
+      seed.insert(seed.end(), blocks.begin(), blocks.end());
+      Save(dir + "/recovery-" + std::to_string(n++), seed);
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 3 && std::string(argv[1]) == "--recovery") return RecoverySeeds(argv[2], argc - 3, argv + 3);
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s OUT_DIR [SAMPLE_LOG...]\n", argv[0]);
     return 2;

@@ -11,6 +11,8 @@ PACKAGES=(
   nlohmann-json3-dev libdevmapper-dev libext2fs-dev libxxhash-dev libssl-dev
   # tools torn runs
   zstd e2fsprogs util-linux dmsetup kmod cpio busybox-static qemu-system-x86
+  # libfaketime: e2fsck under a fixed clock, to compare in-process journal recovery with it
+  faketime
   # the lab VM: unpacking the kernel package, extracting its uncompressed image
   xz-utils dpkg apt
   # optional file systems for `torn record --fs xfs|btrfs`
