@@ -401,6 +401,20 @@ TEST_F(RecoveryTest, UnsupportedCasesSayWhy_Synthetic) {
     EXPECT_EQ(r.outcome, RecoveryOutcome::kUnsupported);
     EXPECT_NE(r.why.find("orphan"), std::string::npos) << r.why;
   }
+  {  // an ext4 super block with a bad checksum: e2fsck opens a backup super block instead
+    auto j = Make();
+    ASSERT_TRUE(j.SetSuper(0, kV3, 0, 5).ok());
+    ASSERT_TRUE(j.SetNeedsRecovery(true).ok());
+    auto fd = OpenFile(j.path(), O_RDWR);
+    ASSERT_TRUE(fd.ok());
+    std::byte b[1];
+    ASSERT_TRUE(PreadFull(fd->get(), b, 1024 + 0x3FC).ok());
+    b[0] ^= std::byte{1};
+    ASSERT_TRUE(PwriteFull(fd->get(), b, 1024 + 0x3FC).ok());
+    RecoveryResult r = Check(j);
+    EXPECT_EQ(r.outcome, RecoveryOutcome::kUnsupported);
+    EXPECT_NE(r.why.find("backup super blocks"), std::string::npos) << r.why;
+  }
   {  // a journal super block with a bad checksum: e2fsck resets the journal
     auto j = Make();
     ASSERT_TRUE(j.SetSuper(0, kV3, 0, 5).ok());
