@@ -1,28 +1,30 @@
-// `torn check`'s engine: enumerate a trace's crash states (models::StateSpace), build each state's
-// image (state_image.h), judge it with the selected oracles, deduplicate verdicts by image digest, and
-// store everything (store/store.h) so an interrupted run resumes where it stopped.
+// `torn check`'s engine, in four stages:
 //
-// Flow, with N worker threads:
-//   producer (the caller's thread)  StateSpace::ForEach -> skip states the store already holds ->
-//                                   bounded queue
-//   worker i                        ordering verdict (no image) -> move the worker's image to the
-//                                   state (state_image.h: only what differs is written, the digest
-//                                   kept as it moves) -> if another state with the same digest and
-//                                   data rule was judged (or is being judged), reuse its image
-//                                   verdicts; else journal replay (e2fsck with an undo file), then,
-//                                   unless an image equal after replay was judged, e2fsck -fn and
-//                                   data; the image is put back (StateImage::Restore) -> one store
-//                                   transaction
-//   mount batcher (mount_batch.h)   with the mount oracle in the lab VM: copies of distinct images,
-//                                   one boot per batch; states waiting for it are parked and stored
-//                                   when their image's verdict arrives
+//   enumerate   setup.h prepares the trace, its manifests and journal map; models::StateSpace lists the
+//               crash states, reduced by classes::Reducer (classes/reducer.h): per window, the writes
+//               proven not to change a state's class are fixed durable, so each generated state is a
+//               *group* standing for 2^fixed states (CrashState::covers).
+//   classify    group.cc: a worker moves its image to the group's state (state_image.h: only what
+//               differs is written), analyzes it in process (classes/class_key.h: journal recovery,
+//               block roles, the class key) and checks the window's proof again on it; a unit the
+//               proof no longer holds for splits the group into members (and the state a data rule
+//               checks exactly becomes a member of its own).
+//   judge       judge.cc: the first member of a class is judged by the oracles on its image (e2fsck
+//               journal replay with an undo file, e2fsck -fn, data, mount in the lab VM); every other
+//               member of that class reuses those verdicts. The ordering verdict is computed per group
+//               from the trace. Without classes (--no-classes) the key is the image digest, as before.
+//   store       store/store.h: a group is stored with all its members and all their verdicts in one
+//               transaction, so an interrupted run resumes with nothing lost or judged twice.
+//
 // Invariants:
-//   1. every state the enumeration generates (within the budget) is judged once per run, or taken from
-//      the store when resuming; a state is stored with all its verdicts or not at all;
-//   2. image verdicts (fsck, data, mount) are functions of (image digest, data rule), and e2fsck -fn's
-//      and data's of (digest after journal replay, data rule); ordering verdicts of the durable set:
-//      reuse never crosses those keys (CheckOptions::dedupe off: no reuse at all);
-//   3. violations are numbered in (state id, oracle) order after the run, so an interrupted and resumed
+//   1. every group the enumeration generates (within the budget) is judged once per run, or taken from
+//      the store when resuming; a group is stored with all its members and verdicts or not at all;
+//   2. image verdicts (fsck, data, mount) are shared only between states with the same class key
+//      (classes/class_key.h: equal keys imply equal verdicts, docs/checker.md "Classes"); the ordering
+//      verdict is computed per group and holds for its members (fixed units never matter to it);
+//   3. the covers of the stored members add up to the states covered: every state of an exhaustive
+//      segment exactly once;
+//   4. violations are numbered in (state id, oracle) order after the run, so an interrupted and resumed
 //      run reports exactly what an uninterrupted one does.
 #pragma once
 
@@ -34,10 +36,10 @@
 #include <vector>
 
 #include "base/status.h"
+#include "models/model.h"
 #include "oracles/fsck.h"
 #include "oracles/mount_vm.h"
 #include "oracles/verdict.h"
-#include "models/model.h"
 
 namespace torn::checker {
 
@@ -48,7 +50,7 @@ struct CheckOptions {
   // With no from_mark: start at models::kDefaultFromMark when the trace has it (CheckResult says so).
   bool default_from_mark = true;
   std::optional<std::string> expect;      // manifest file; default: the trace directory's
-  std::vector<oracles::Oracle> oracles;            // empty: fsck, data, ordering
+  std::vector<oracles::Oracle> oracles;   // empty: fsck, data, ordering
   bool oracles_explicit = false;          // the user listed them (an unusable one is then an error)
   int jobs = 1;
   std::optional<std::chrono::milliseconds> time_budget;
@@ -57,18 +59,24 @@ struct CheckOptions {
   // The mount oracle in the lab VM (without host_mount): the kernel, time limits, images per boot.
   oracles::VmMountOptions vm_mount;
   size_t mount_batch = 64;  // images judged per batch (a boot, or more when the guest dies)
-  // Reuse verdicts between states whose images are the same (before journal replay: every image
-  // verdict; after it: e2fsck -fn's and the data oracle's). Off: every state is judged on its own.
+  // Judge one state per class (classes/): off, states share verdicts only when their images are equal
+  // (before journal replay, or after it for e2fsck -fn and data) — --no-classes.
+  bool classes = true;
+  // Reuse verdicts at all. Off: every state is judged on its own (--no-dedupe; implies no classes).
   bool dedupe = true;
+  // Self-check (--verify-classes N): N random members of every judged class built for real, journal
+  // replayed by real e2fsck under a fixed clock, compared with the class; a mismatch is an error.
+  uint64_t verify_classes = 0;
   std::string scratch_dir = "/dev/shm";
   oracles::FsckOptions fsck;
 };
 
 struct Progress {
-  uint64_t generated = 0;     // states the enumeration will produce (the bar's total)
-  uint64_t checked = 0;       // states judged (including the ones resumed from the store)
-  uint64_t violations = 0;    // states with at least one failed verdict
-  uint64_t reused = 0;        // states whose image verdicts were reused from an identical image
+  uint64_t generated = 0;     // groups the enumeration will produce (the bar's total)
+  uint64_t checked = 0;       // groups judged (including the ones resumed from the store)
+  uint64_t violations = 0;    // judged states with at least one failed verdict
+  uint64_t reused = 0;        // judged states whose image verdicts came from their class
+  double covered = 0;         // states covered so far (approximate, for the bar)
   double seconds = 0;
 };
 
@@ -80,6 +88,8 @@ struct Violation {
   std::vector<size_t> dropped;
   std::vector<models::TornWrite> torn;
   std::string detail;
+  std::string covers = "1";   // the states this one stands for (decimal): its class members in its group
+  std::string class_key;      // hex; empty without classes
 };
 
 struct CrashPointGroup {       // for the JUnit report: one test case per crash point
@@ -94,12 +104,20 @@ struct CheckResult {
   std::string points;
   std::vector<oracles::Oracle> oracles;
   std::string possible;        // exact, decimal (it may exceed 64 bits)
-  uint64_t generated = 0;
-  uint64_t checked = 0;
+  uint64_t generated = 0;      // groups generated (states, without classes)
+  uint64_t checked = 0;        // states judged (a group's members; resumed ones included)
+  // Classes (decimal strings, exact): distinct class keys among the judged states; classes judged by
+  // the oracles in this run or a stored one (the others' verdicts were reused... none: every class seen
+  // is judged once); states covered: what the judged states stand for. covered == possible: every
+  // legal state lies in a judged class.
+  std::string classes = "0", judged = "0", covered = "0";
+  bool reduced = false;            // classes were on
+  std::vector<std::string> reductions;  // which reductions applied, one line each
   uint64_t distinct_images = 0;   // images judged by the image oracles (not reused)
   uint64_t mount_boots = 0;        // lab VM boots of the mount oracle
   uint64_t reused_after_replay = 0;  // of those, images whose -fn and data verdicts were reused
                                      // because another image was the same after journal replay
+  uint64_t verified = 0;           // --verify-classes: members built and compared with their class
   uint64_t resumed = 0;           // states taken from the store
   std::string strategy;
   std::optional<std::string> from_mark;  // the mark crash points start at (given, or the default)

@@ -59,6 +59,7 @@ class StateImage {
   Status CopyTo(int fd) const { return SparseCopy(image_->fd(), fd, bytes_); }
 
   const std::string& path() const { return file_.path(); }
+  int fd() const { return image_->fd(); }  // the image, for reading it in process (ext4::ImageView)
   uint64_t bytes() const { return bytes_; }
   const std::string& dir() const { return dir_; }
   const RestoreStats& restore_stats() const { return stats_; }

@@ -59,9 +59,17 @@ int RunCheck(std::vector<std::string> args) {
       "it: fsck (e2fsck journal replay, then e2fsck -fn), data (files that must survive, from the\n"
       "manifests), ordering (jbd2's write-ahead rules on the trace), mount (the kernel's journal\n"
       "replay, in the lab VM, many images per boot; --host-mount: on this machine's kernel).\n"
-      "States with the same image share their verdicts; states whose images are the same after\n"
-      "journal replay share e2fsck -fn's and the data oracle's. With --db the results go to SQLite\n"
-      "and an interrupted run resumes where it stopped.\n"
+      "Classes: states that provably end in the same file system share their verdicts. torn replays\n"
+      "each state's journal in process (as e2fsck -E journal_only does) and keys it by what e2fsck and\n"
+      "the kernel read of the result (its metadata; not file data, free blocks or the emptied\n"
+      "journal), and proves, window by window, which writes cannot change that key: in-place writes\n"
+      "that journal replay overwrites, the next transaction's journal blocks, data nobody reads. Each\n"
+      "generated state then stands for 2^k states, and one state per class is judged by the real\n"
+      "tools. The report says states possible, classes, classes judged and states covered\n"
+      "(docs/checker.md, \"Classes\"). --no-classes judges state by state (images that are equal,\n"
+      "before or after journal replay, still share verdicts); --verify-classes N rebuilds N random\n"
+      "members of every class for real and compares them with real e2fsck.\n"
+      "With --db the results go to SQLite and an interrupted run resumes where it stopped.\n"
       "Crash points start at the trace's `mkfs` mark when it has one and no --from-mark is given:\n"
       "mkfs is not crash-safe (and does not claim to be), so crashes inside it are not checked.\n"
       "--all-points (or --from-mark '') checks them too.\n"
@@ -90,7 +98,14 @@ int RunCheck(std::vector<std::string> args) {
   app.add_option("--mount-batch", o.mount_batch,
                  "images the lab VM mounts per boot (default 64; a boot costs ~8 s under TCG)")
       ->check(CLI::Range(1, 10000));
-  bool no_dedupe = false;
+  bool no_dedupe = false, no_classes = false;
+  app.add_flag("--no-classes", no_classes,
+               "judge state by state instead of class by class (states with equal images still share "
+               "verdicts); for comparing with classes, or when a verdict looks suspicious");
+  app.add_option("--verify-classes", o.verify_classes,
+                 "self-check: build N random members of every judged class for real, replay their "
+                 "journal with real e2fsck under a fixed clock, and compare with the class (exit 2 on a "
+                 "mismatch, naming the state and the block)");
   app.add_flag("--no-dedupe", no_dedupe,
                "judge every state on its own, even when its image equals one judged before (before or "
                "after journal replay); slower, for when a verdict looks suspicious");
@@ -118,6 +133,7 @@ int RunCheck(std::vector<std::string> args) {
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
 
   o.dedupe = !no_dedupe;
+  o.classes = !no_classes && !no_dedupe;
   o.vm_mount.fsck.timeout = std::chrono::milliseconds(static_cast<int64_t>(fsck_timeout * 1000));
   auto m = models::ParseModel(model);
   if (!m.ok()) return ReportError(m.status());
@@ -150,16 +166,17 @@ int RunCheck(std::vector<std::string> args) {
   auto progress = [&](const checker::Progress& pr) {
     double rate = pr.seconds > 0 ? pr.checked / pr.seconds : 0;
     double left = rate > 0 && pr.generated >= pr.checked ? (pr.generated - pr.checked) / rate : -1;
+    std::string covered = pr.covered > pr.checked ? fmt::format(" ({:.3g} states covered)", pr.covered) : "";
     if (tty) {
       int width = 30;
       int filled = pr.generated ? static_cast<int>(width * std::min(1.0, double(pr.checked) / pr.generated)) : 0;
-      fmt::print(stderr, "\r[{}{}] {}/{} states, {} violations, {:.1f}/s, {} left ",
-                 std::string(filled, '#'), std::string(width - filled, '.'), pr.checked, pr.generated,
+      fmt::print(stderr, "\r[{}{}] {}/{} states{}, {} violations, {:.1f}/s, {} left ",
+                 std::string(filled, '#'), std::string(width - filled, '.'), pr.checked, pr.generated, covered,
                  pr.violations, rate, Clock(left));
     } else if (pr.seconds - last_plain >= 10 || (pr.checked == pr.generated && last_plain < pr.seconds)) {
       last_plain = pr.seconds;
-      fmt::print(stderr, "checked {}/{} states, {} violations, {:.1f} states/s, {} left\n", pr.checked,
-                 pr.generated, pr.violations, rate, Clock(left));
+      fmt::print(stderr, "checked {}/{} states{}, {} violations, {:.1f} states/s, {} left\n", pr.checked,
+                 pr.generated, covered, pr.violations, rate, Clock(left));
     }
   };
   auto r = checker::RunCheck(o, progress);

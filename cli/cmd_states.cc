@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checker/setup.h"
+#include "classes/reducer.h"
 #include "cli/command.h"
 #include "models/model.h"
 #include "trace/log.h"
@@ -59,6 +61,13 @@ int RunStates(std::vector<std::string> args) {
       ->capture_default_str();
   app.add_flag("--json", json, "print JSON: {total: {possible, generated, strategy, seed}, "
                                "segments: [...]}, possible as a decimal string");
+  bool classes = false;
+  std::string scratch = "/dev/shm";
+  app.add_flag("--classes", classes,
+               "reduce as torn check does: prove, window by window, which writes cannot change a state's "
+               "class (in-process journal recovery and the recovered image's metadata; no e2fsck), and "
+               "count the groups left to judge (see torn check --help)");
+  app.add_option("--scratch", scratch, "directory for the scratch image of --classes (default /dev/shm)");
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
 
   auto model = models::ParseModel(model_name);
@@ -88,7 +97,23 @@ int RunStates(std::vector<std::string> args) {
     }
     o.from_entry = *at;
   }
-  auto space = models::StateSpace::Build(*log, o);
+  // --classes: the check's setup (manifests, journal map) and its reduction.
+  std::optional<checker::Setup> setup;
+  std::unique_ptr<classes::Reducer> reducer;
+  if (classes) {
+    auto prepared = checker::Prepare({.trace = trace, .space = o, .from_mark = from_mark.empty() ? std::nullopt : std::optional(from_mark),
+                                      .default_from_mark = false});
+    if (!prepared.ok()) return ReportError(prepared.status());
+    setup.emplace(std::move(prepared).value());
+    auto r = classes::Reducer::Create(setup->log, {.image_bytes = setup->image_bytes,
+                                                   .scratch_dir = scratch,
+                                                   .data = setup->data ? &*setup->data : nullptr,
+                                                   .ordering = setup->ordering ? &*setup->ordering : nullptr});
+    if (!r.ok()) return ReportError(r.status());
+    reducer = std::move(r).value();
+    o.fix_units = reducer->Callback();
+  }
+  auto space = models::StateSpace::Build(setup ? setup->log : *log, o);
   if (!space.ok()) return ReportError(space.status());
   models::Coverage cov = space->coverage();
 
@@ -140,6 +165,15 @@ int RunStates(std::vector<std::string> args) {
              "another generated state (dups)\n",
              Short(cov.possible), cov.possible.str().size() > 20 ? " (exact in --json)" : "",
              cov.generated, cov.strategy, cov.duplicates);
+  if (reducer) {
+    fmt::print("classes: {} states covered by the generated ones; writes fixed:", Short(cov.covered));
+    for (const auto& [kind, n] : reducer->summary().units) fmt::print(" {} {};", classes::UnitKindName(kind), n);
+    fmt::print("\n");
+    for (const auto& s : space->segments())
+      if (s.fixed) fmt::print("  segment {}: {} of {} units fixed, {} groups\n", s.index, s.fixed, s.units, Short(s.groups));
+    for (const auto& line : reducer->summary().not_reduced) fmt::print("  not reduced: {}\n", line);
+    for (const auto& line : reducer->summary().free) fmt::print("  free: {}\n", line);
+  }
   return kExitOk;
 }
 

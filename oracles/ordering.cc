@@ -95,4 +95,26 @@ Verdict OrderingOracle::Check(const DurableView& durable) const {
   return v;
 }
 
+std::vector<size_t> OrderingOracle::Relevant(size_t base_end, size_t last) const {
+  std::vector<size_t> out;
+  auto in_window = [&](size_t e) { return e != kNoEntry && e >= base_end && e <= last; };
+  const auto& txs = map_->transactions;
+  for (const Transaction& tx : txs) {
+    if (tx.commit == kNoEntry || tx.commit > last || tx.last_block_entry < base_end) continue;
+    if (in_window(tx.commit)) out.push_back(tx.commit);
+    for (const auto* blocks : {&tx.descriptors, &tx.revokes, &tx.data})
+      for (const JournalBlock& b : *blocks)
+        if (in_window(b.entry)) out.push_back(b.entry);
+  }
+  for (const InPlaceWrite& w : map_->in_place) {
+    const Transaction& tx = txs[w.transaction];
+    if (!in_window(w.entry) || (tx.commit != kNoEntry && tx.commit < base_end)) continue;
+    out.push_back(w.entry);
+    if (in_window(tx.commit)) out.push_back(tx.commit);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 }  // namespace torn::oracles

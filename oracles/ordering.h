@@ -23,6 +23,12 @@ class OrderingOracle {
  public:
   explicit OrderingOracle(std::shared_ptr<const ext4::JournalMap> map);
   Verdict Check(const DurableView& state) const;
+  // The entries in [base_end, last] whose durability Check() can depend on, for states that keep
+  // everything before base_end and nothing after last (a window): the commit blocks logged there and
+  // the blocks of transactions whose commit may be durable, and the in-place writes logged there whose
+  // transaction's commit is not before base_end. Sorted, without repeats. A reduction (classes/)
+  // never fixes one of them.
+  std::vector<size_t> Relevant(size_t base_end, size_t last) const;
   const ext4::JournalMap& map() const { return *map_; }
 
  private:

@@ -28,6 +28,14 @@ nlohmann::json ResultToJson(const checker::CheckResult& r) {
   for (oracles::Oracle o : r.oracles) oracles.push_back(std::string(oracles::OracleName(o)));
   j["oracles"] = oracles;
   j["states"] = {{"possible", CountJson(r.possible)}, {"generated", r.generated}, {"checked", r.checked}};
+  if (r.reduced) {
+    j["states"]["classes"] = CountJson(r.classes);
+    j["states"]["judged"] = CountJson(r.judged);
+  }
+  j["states"]["covered"] = CountJson(r.covered);
+  j["classes"] = r.reduced;
+  j["reductions"] = r.reductions;
+  if (r.verified) j["verified"] = r.verified;
   j["distinct_images"] = r.distinct_images;
   j["reused_after_replay"] = r.reused_after_replay;
   if (r.mount_boots) j["mount_boots"] = r.mount_boots;
@@ -46,7 +54,9 @@ nlohmann::json ResultToJson(const checker::CheckResult& r) {
                   {"crash_point", v.crash_point},
                   {"dropped", v.dropped},
                   {"torn", torn},
+                  {"covers", CountJson(v.covers)},
                   {"detail", v.detail}});
+    if (!v.class_key.empty()) vs.back()["class"] = v.class_key;
   }
   j["violations"] = vs;
   return j;
@@ -54,14 +64,17 @@ nlohmann::json ResultToJson(const checker::CheckResult& r) {
 
 std::string ResultToJunit(const checker::CheckResult& r) {
   JunitSuite suite{.name = "torn check", .time = r.seconds};
-  suite.properties = {{"trace", r.trace}, {"model", r.model}, {"states_possible", r.possible}};
+  suite.properties = {{"trace", r.trace},           {"model", r.model},
+                      {"states_possible", r.possible}, {"states_covered", r.covered},
+                      {"classes", r.reduced ? r.classes : "off"}};
+  for (const auto& line : r.reductions) suite.properties.push_back({"reduction", line});
   for (const auto& g : r.groups) {
     JunitCase c{.name = fmt::format("crash point {}", g.crash_point), .classname = "torn." + r.model};
     if (!g.violations.empty()) {
       std::string text;
       for (const auto& v : g.violations)
-        text += fmt::format("state {} [{}] dropped {}: {}\n", v.state, oracles::OracleName(v.oracle), EntryList(v.dropped),
-                            v.detail);
+        text += fmt::format("state {} [{}] dropped {}{}: {}\n", v.state, oracles::OracleName(v.oracle), EntryList(v.dropped),
+                            v.covers == "1" ? "" : fmt::format(" (stands for {} states of its class)", v.covers), v.detail);
       c.failures.push_back({fmt::format("{} violations in {} states at crash point {}", g.violations.size(),
                                         g.states, g.crash_point),
                             "violation", text});

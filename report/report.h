@@ -1,10 +1,14 @@
 // Reports of a check: the contract's JSON (DESIGN.md, "Command line") and JUnit XML for CI.
 //
-// JSON: {"trace", "model", "points", "oracles": [...], "states": {"possible", "generated", "checked"},
-//        "distinct_images", "resumed", "strategy", "budget_cut", "seconds", "notes": [...],
+// JSON: {"trace", "model", "points", "oracles": [...],
+//        "states": {"possible", "generated", "checked", "classes", "judged", "covered"},
+//        "classes": bool, "reductions": [...], "distinct_images", "resumed", "strategy", "budget_cut",
+//        "seconds", "notes": [...],
 //        "violations": [{"id", "oracle", "state", "crash_point", "dropped": [entry indices], "torn":
-//        [{"entry", "sectors"}], "detail"}]}
-// "possible" is a number when it fits in 64 bits, else its exact decimal digits as a string.
+//        [{"entry", "sectors"}], "covers", "class", "detail"}]}
+// "possible", "classes", "judged", "covered" and "covers" are numbers when they fit in 64 bits, else
+// their exact decimal digits as strings. "classes"/"judged" appear with classes only; "covered" ==
+// "possible" means every legal state lies in a judged class (or was judged itself).
 // JUnit (written by report/junit.h): one <testsuite name="torn check"> with one <testcase> per crash point (name "crash point N",
 // classname "torn.<model>"); a crash point with violations gets one <failure> whose message counts
 // them and whose text lists each: state, oracle, dropped entries, detail.

@@ -51,6 +51,10 @@ void Header(const checker::CheckResult& r, std::string& out) {
   out += fmt::format("  oracles {}\n", oracles.empty() ? "none" : oracles);
   out += fmt::format("  states {} possible, {} generated, {} checked ({})\n", r.possible, r.generated, r.checked,
                      r.strategy);
+  if (r.reduced)
+    out += fmt::format("  classes {} (judged {}), states covered {}{}\n", r.classes, r.judged, r.covered,
+                       r.covered == r.possible ? ": every legal state" : "");
+  for (const auto& line : r.reductions) out += fmt::format("  {}\n", line);
   out += fmt::format("  {} distinct images judged{}{}{}, {:.1f} s\n", r.distinct_images,
                      r.reused_after_replay
                          ? fmt::format(" ({} the same as another after journal replay)", r.reused_after_replay)
@@ -121,6 +125,7 @@ void Readable(const checker::Violation& v, const SummaryOptions& o, std::string&
   if (!v.torn.empty())
     out += fmt::format("    {} torn (only these sectors landed): {}\n", Plural(v.torn.size(), "entry", "entries"),
                        TornList(v.torn, 4));
+  if (v.covers != "1") out += fmt::format("    stands for {} states of its class ({})\n", v.covers, v.class_key);
   out += fmt::format("    {}\n", v.detail);
 }
 

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace torn::store {
@@ -19,6 +21,7 @@ CREATE TABLE IF NOT EXISTS states(
   run_id INTEGER NOT NULL REFERENCES runs(id), state_id INTEGER NOT NULL, model TEXT NOT NULL,
   segment INTEGER NOT NULL, crash_point INTEGER NOT NULL, base_end INTEGER NOT NULL,
   dropped TEXT NOT NULL, torn TEXT NOT NULL, digest TEXT NOT NULL, reused_from INTEGER,
+  covers TEXT NOT NULL DEFAULT '1', class_key TEXT NOT NULL DEFAULT '', fixed TEXT NOT NULL DEFAULT '[]',
   PRIMARY KEY(run_id, state_id));
 CREATE TABLE IF NOT EXISTS verdicts(
   run_id INTEGER NOT NULL, state_id INTEGER NOT NULL, oracle TEXT NOT NULL, ok INTEGER NOT NULL,
@@ -88,7 +91,24 @@ Result<Store> Store::Open(const std::string& path) {
   TORN_RETURN_IF_ERROR(s.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
   Status st = s.Exec(kSchema);
   if (!st.ok()) return BadInput(st.message() + " (is it a torn database?)");
+  TORN_RETURN_IF_ERROR(s.Migrate());
   return s;
+}
+
+// A database written before classes has no covers/class_key/fixed columns: add them (the defaults
+// say what such a state was: one state, no class).
+Status Store::Migrate() {
+  std::vector<std::string> have;
+  {
+    Stmt q(db_, "SELECT name FROM pragma_table_info('states')");
+    while (q.Step() == SQLITE_ROW) have.push_back(q.Text(0));
+  }
+  auto missing = [&](const char* c) { return std::find(have.begin(), have.end(), c) == have.end(); };
+  if (missing("covers")) TORN_RETURN_IF_ERROR(Exec("ALTER TABLE states ADD COLUMN covers TEXT NOT NULL DEFAULT '1'"));
+  if (missing("class_key"))
+    TORN_RETURN_IF_ERROR(Exec("ALTER TABLE states ADD COLUMN class_key TEXT NOT NULL DEFAULT ''"));
+  if (missing("fixed")) TORN_RETURN_IF_ERROR(Exec("ALTER TABLE states ADD COLUMN fixed TEXT NOT NULL DEFAULT '[]'"));
+  return Status::Ok();
 }
 
 Result<RunInfo> Store::BeginRun(const TraceInfo& trace, const std::string& key,
@@ -130,8 +150,8 @@ Result<RunInfo> Store::BeginRun(const TraceInfo& trace, const std::string& key,
 Result<std::vector<StoredState>> Store::LoadStates(int64_t run_id) {
   std::lock_guard lock(*mu_);
   std::vector<StoredState> out;
-  Stmt q(db_, "SELECT state_id, model, segment, crash_point, base_end, dropped, torn, digest, reused_from "
-              "FROM states WHERE run_id = ? ORDER BY state_id");
+  Stmt q(db_, "SELECT state_id, model, segment, crash_point, base_end, dropped, torn, digest, reused_from, "
+              "covers, class_key, fixed FROM states WHERE run_id = ? ORDER BY state_id");
   q.Bind(1, run_id);
   while (q.Step() == SQLITE_ROW) {
     StoredState s;
@@ -146,6 +166,11 @@ Result<std::vector<StoredState>> Store::LoadStates(int64_t run_id) {
     s.torn_json = q.Text(6);
     s.digest = q.Text(7);
     if (!q.IsNull(8)) s.reused_from = uint64_t(q.Int(8));
+    s.covers = q.Text(9);
+    s.class_key = q.Text(10);
+    auto f = nlohmann::json::parse(q.Text(11), nullptr, false);
+    if (f.is_array())
+      for (const auto& x : f) s.fixed.push_back(x.get<uint64_t>());
     out.push_back(std::move(s));
   }
   Stmt v(db_, "SELECT state_id, oracle, ok, detail, output FROM verdicts WHERE run_id = ? "
@@ -161,23 +186,20 @@ Result<std::vector<StoredState>> Store::LoadStates(int64_t run_id) {
   return out;
 }
 
-Status Store::SaveState(int64_t run_id, const StoredState& s) {
-  std::lock_guard lock(*mu_);
-  TORN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+Status Store::Insert(int64_t run_id, const StoredState& s) {
   auto fail = [&](const std::string& what) {
-    std::string m = sqlite3_errmsg(db_);
-    (void)Exec("ROLLBACK");
-    return IoError(path_ + ": " + what + " of state " + std::to_string(s.state_id) + ": " + m);
+    return IoError(path_ + ": " + what + " of state " + std::to_string(s.state_id) + ": " + sqlite3_errmsg(db_));
   };
   {
     Stmt st(db_, "INSERT INTO states(run_id, state_id, model, segment, crash_point, base_end, dropped, "
-                 "torn, digest, reused_from) VALUES(?,?,?,?,?,?,?,?,?,?)");
+                 "torn, digest, reused_from, covers, class_key, fixed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
     nlohmann::json dropped = s.dropped;
     st.Bind(1, run_id).Bind(2, int64_t(s.state_id)).Bind(3, s.model).Bind(4, int64_t(s.segment));
     st.Bind(5, int64_t(s.crash_point)).Bind(6, int64_t(s.base_end)).Bind(7, dropped.dump());
     st.Bind(8, s.torn_json).Bind(9, s.digest);
     if (s.reused_from) st.Bind(10, int64_t(*s.reused_from));
     else st.BindNull(10);
+    st.Bind(11, s.covers).Bind(12, s.class_key).Bind(13, nlohmann::json(s.fixed).dump());
     if (st.Step() != SQLITE_DONE) return fail("insert");
   }
   for (const auto& v : s.verdicts) {
@@ -185,6 +207,21 @@ Status Store::SaveState(int64_t run_id, const StoredState& s) {
     st.Bind(1, run_id).Bind(2, int64_t(s.state_id)).Bind(3, v.oracle).Bind(4, v.ok ? 1 : 0);
     st.Bind(5, v.detail).Bind(6, v.output);
     if (st.Step() != SQLITE_DONE) return fail("insert verdict " + v.oracle);
+  }
+  return Status::Ok();
+}
+
+Status Store::SaveState(int64_t run_id, const StoredState& s) { return SaveStates(run_id, {s}); }
+
+Status Store::SaveStates(int64_t run_id, const std::vector<StoredState>& states) {
+  std::lock_guard lock(*mu_);
+  TORN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  for (const auto& s : states) {
+    Status st = Insert(run_id, s);
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
   }
   return Exec("COMMIT");
 }

@@ -4,13 +4,17 @@
 //   runs      (id, trace_id, key UNIQUE, options JSON, started, finished, possible, generated,
 //              strategy)                     key = what makes two runs the same run (RunKey)
 //   states    (run_id, state_id, model, segment, crash_point, base_end, dropped JSON, torn JSON,
-//              digest, reused_from)          PRIMARY KEY (run_id, state_id)
+//              digest, reused_from, covers, class_key, fixed)   PRIMARY KEY (run_id, state_id)
+//              covers: the states this one stands for (decimal; "1" without classes); class_key: hex
+//              (empty when it could not be computed); fixed: JSON list of the entries it stands in for
+//              (it stands for every state that differs from it only in those)
 //   verdicts  (run_id, state_id, oracle, ok, detail, output)
 //                                            PRIMARY KEY (run_id, state_id, oracle)
 //
 // Invariants:
-//   1. a state row and all its verdict rows are written in one transaction (SaveState): after a crash
-//      of torn (Ctrl-C, kill -9), a state is either fully stored or absent;
+//   1. a state row and all its verdict rows are written in one transaction (SaveState; SaveStates for
+//      the members of one group): after a crash of torn (Ctrl-C, kill -9), a state (a group) is either
+//      fully stored or absent;
 //   2. a state is stored at most once per run (the primary keys; a second save is refused);
 //   3. a run is identified by its key; opening the same key again resumes it: the caller skips the
 //      states already stored and reuses their verdicts.
@@ -49,7 +53,10 @@ struct StoredState {
   std::vector<uint64_t> dropped;
   std::string torn_json = "[]";
   std::string digest;                    // hex; empty when the state was not materialized
-  std::optional<uint64_t> reused_from;   // verdicts copied from this state (same image)
+  std::optional<uint64_t> reused_from;   // verdicts copied from this state (same image or class)
+  std::string covers = "1";              // decimal: the states this one stands for
+  std::string class_key;                 // hex, empty when it could not be computed
+  std::vector<uint64_t> fixed;           // entries it stands in for (classes)
   std::vector<StoredVerdict> verdicts;
 };
 
@@ -77,6 +84,8 @@ class Store {
   Result<RunInfo> BeginRun(const TraceInfo& trace, const std::string& key, const std::string& options_json);
   Result<std::vector<StoredState>> LoadStates(int64_t run_id);
   Status SaveState(int64_t run_id, const StoredState& state);
+  // Several states (the members of one group) in one transaction: all stored, or none.
+  Status SaveStates(int64_t run_id, const std::vector<StoredState>& states);
   Status FinishRun(int64_t run_id, const std::string& possible, uint64_t generated,
                    const std::string& strategy);
   const std::string& path() const { return path_; }
@@ -84,6 +93,8 @@ class Store {
  private:
   Store() = default;
   Status Exec(const std::string& sql);
+  Status Insert(int64_t run_id, const StoredState& state);  // inside a transaction
+  Status Migrate();  // columns added since the first schema
   std::string path_;
   sqlite3* db_ = nullptr;
   std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
