@@ -23,6 +23,11 @@ Result<std::string> LogSha256(const trace::Log& log, const nlohmann::json& descr
 // The reduction's lines for the reports: how many windows, how many writes fixed by which rule.
 std::vector<std::string> ReductionLines(const classes::ReductionSummary& s) {
   std::vector<std::string> out;
+  if (s.windows == 0) {
+    out.push_back("classes: no window reduced (the model lists prefixes or tears writes): states share "
+                  "verdicts by class key");
+    return out;
+  }
   uint64_t fixed = 0, free = 0;
   std::string by_rule;
   for (const auto& [kind, n] : s.units) {

@@ -46,10 +46,13 @@ void Worker(Context& c) {
   }
 }
 
-// Classes need images to analyze and whole writes as units (the reduction fixes whole entries).
-bool UseClasses(const CheckOptions& o, const Setup& s) {
-  return o.classes && o.dedupe && s.WantsImage() && !models::RuleFor(s.space.model).sector_units &&
-         models::RuleFor(s.space.model).window == models::WindowKind::kSubsets;
+// Classes need images to analyze. The reduction (units fixed per window) needs whole writes as
+// units in windows of subsets: for prefix and torn-sector every state is its own group, and states
+// share verdicts by class key only.
+bool UseClasses(const CheckOptions& o, const Setup& s) { return o.classes && o.dedupe && s.WantsImage(); }
+bool Reduces(const Setup& s) {
+  const models::Rule& rule = models::RuleFor(s.space.model);
+  return !rule.sector_units && rule.window == models::WindowKind::kSubsets;
 }
 
 }  // namespace
@@ -83,7 +86,7 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
                                                                        .scratch_dir = o.scratch_dir,
                                                                        .data = setup.data ? &*setup.data : nullptr,
                                                                        .ordering = setup.ordering ? &*setup.ordering : nullptr}));
-    space.fix_units = reducer->Callback();
+    if (Reduces(setup)) space.fix_units = reducer->Callback();
   }
   TORN_ASSIGN_OR_RETURN(models::StateSpace states, models::StateSpace::Build(setup.log, space));
 

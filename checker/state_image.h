@@ -65,13 +65,15 @@ class StateImage {
   const RestoreStats& restore_stats() const { return stats_; }
   const replay::MaterializerStats& materializer_stats() const { return image_->stats(); }
 
- private:
   struct Run {  // sectors e2fsck wrote, merged: their offset, bytes now, bytes before e2fsck
     uint64_t offset = 0;
     std::vector<std::byte> now, before;
   };
   // The runs of e2fsck's record (read once per state); nullopt when the record is untrusted.
   Result<std::optional<std::vector<Run>>> Runs();
+
+ private:
+
 
   const trace::Log* log_ = nullptr;
   uint64_t bytes_ = 0;

@@ -121,7 +121,7 @@ Result<Analysis> Analyze(ext4::ImageView& view, const KeyOptions& options) {
   };
   for (uint32_t j = r.log_first; j < r.log_end && j < r.journal_map.size(); ++j)
     if (!committed(j)) AddBlocks(a.log_tail, r.journal_map[j], 1, r.block_size);
-  for (const auto& w : r.writes) AddBlocks(a.overwritten, w.block, 1, r.block_size);
+  for (uint64_t b : r.written) AddBlocks(a.overwritten, b, 1, r.block_size);
 
   Hasher h;
   h.Text("torn class v1");

@@ -1,7 +1,6 @@
 #include "classes/reducer.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <set>
 
 #include <fmt/core.h>
@@ -73,15 +72,6 @@ Result<std::vector<uint8_t>> Reducer::Fix(const models::Segment& seg, std::span<
   view.ClearOverlay();
   if (!facts.block_size) facts.block_size = a.recovery.block_size;
 
-  if (getenv("TORN_DEBUG_REDUCE"))
-    fmt::print(stderr, "window {}: outcome {} reduced {} why '{}' end_tid {} log [{}, {}) start {} committed_end {} map {} tail {} pre {} over {} meta {}\n",
-               seg.index, int(a.recovery.outcome), a.reduced, a.why_not, a.recovery.end_tid, a.recovery.log_first,
-               a.recovery.log_end, a.recovery.log_start, a.recovery.committed_end, a.recovery.journal_map.size(),
-               a.log_tail.sectors(), a.pre_reads.sectors(), a.overwritten.sectors(), a.roles.metadata.sectors());
-  if (getenv("TORN_DEBUG_REDUCE")) {
-    for (auto [lo, hi] : a.log_tail.ranges()) fmt::print(stderr, "  tail [{}, {})\n", lo, hi);
-    for (size_t j = 0; j < 4 && j < a.recovery.journal_map.size(); ++j) fmt::print(stderr, "  map {} -> {}\n", j, a.recovery.journal_map[j]);
-  }
   std::vector<uint8_t> all(units.size(), 1);
   std::vector<UnitProof> proofs = ProveUnits(facts, a, all);
   for (size_t u = 0; u < units.size(); ++u) {

@@ -1,4 +1,5 @@
-// torn states TRACE [--model M] [--from-mark NAME | --all-points] [--points P] [--max-states N] [--seed S] [--json]:
+// torn states TRACE [--model M] [--from-mark NAME | --all-points] [--points P] [--max-states N] [--seed S]
+//   [--classes [--why]] [--json]:
 // how many crash states a model allows for a trace, per segment and in total, and how many the
 // enumeration generates within the budget, by which strategy. `possible` is exact: in JSON it is always
 // a string of decimal digits (it outgrows 2^53 quickly: a window of n writes alone has 2^n states).
@@ -68,6 +69,8 @@ int RunStates(std::vector<std::string> args) {
                "class (in-process journal recovery and the recovered image's metadata; no e2fsck), and "
                "count the groups left to judge (see torn check --help)");
   app.add_option("--scratch", scratch, "directory for the scratch image of --classes (default /dev/shm)");
+  bool why = false;
+  app.add_flag("--why", why, "with --classes: say, for each write left free, what stops the proof");
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
 
   auto model = models::ParseModel(model_name);
@@ -131,6 +134,8 @@ int RunStates(std::vector<std::string> args) {
                       {"generated", s.generated},
                       {"duplicates", s.duplicates},
                       {"strategy", s.strategy}});
+      if (reducer)
+        segs.back().update({{"fixed", s.fixed}, {"groups", s.groups.str()}, {"covered", s.covered.str()}});
     }
     nlohmann::json j = {
         {"trace", trace},
@@ -147,6 +152,16 @@ int RunStates(std::vector<std::string> args) {
           {"seed", cov.seed}}},
         {"segments", segs},
     };
+    if (reducer) {
+      j["total"]["covered"] = cov.covered.str();
+      nlohmann::json units;
+      for (const auto& [kind, n] : reducer->summary().units) units[std::string(classes::UnitKindName(kind))] = n;
+      j["classes"] = {{"windows", reducer->summary().windows},
+                      {"reduced_windows", reducer->summary().reduced_windows},
+                      {"units", units},
+                      {"not_reduced", reducer->summary().not_reduced},
+                      {"free", reducer->summary().free}};
+    }
     fmt::print("{}\n", j.dump(2));
     return kExitOk;
   }
@@ -172,7 +187,8 @@ int RunStates(std::vector<std::string> args) {
     for (const auto& s : space->segments())
       if (s.fixed) fmt::print("  segment {}: {} of {} units fixed, {} groups\n", s.index, s.fixed, s.units, Short(s.groups));
     for (const auto& line : reducer->summary().not_reduced) fmt::print("  not reduced: {}\n", line);
-    for (const auto& line : reducer->summary().free) fmt::print("  free: {}\n", line);
+    if (why)
+      for (const auto& line : reducer->summary().free) fmt::print("  free: {}\n", line);
   }
   return kExitOk;
 }

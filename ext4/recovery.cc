@@ -113,6 +113,9 @@ Result<RecoveryResult> Recover(ImageView& view) {
   }
   TORN_RETURN_IF_ERROR(st);
   r.writes = disk.TakeWrites();
+  r.written = disk.TakeWritten();
+  std::sort(r.written.begin(), r.written.end());
+  r.written.erase(std::unique(r.written.begin(), r.written.end()), r.written.end());
   return r;
 }
 

@@ -90,6 +90,9 @@ struct RecoveryResult {
     std::vector<std::byte> bytes;
   };
   std::vector<Write> writes;
+  // Every block e2fsck writes, sorted: `writes` leaves out those it writes with the bytes they hold
+  // already; here they count, since in another state those bytes may differ (the class proofs).
+  std::vector<uint64_t> written;
 };
 
 // Recovers the file system in `view` (read-only: nothing is written to the view or its file). The

@@ -61,11 +61,13 @@ class Disk {
   Status WriteSuper(std::span<const std::byte> super);
 
   std::vector<RecoveryResult::Write> TakeWrites() { return std::move(writes_); }
+  std::vector<uint64_t> TakeWritten() { return std::move(written_); }
 
  private:
   ImageView view_;
   uint32_t bs_ = 0;
   std::vector<RecoveryResult::Write> writes_;
+  std::vector<uint64_t> written_;  // every block WriteBlock was given, changed or not
 };
 
 // The journal as e2fsck holds it after e2fsck_get_journal and e2fsck_journal_load (journal_t).

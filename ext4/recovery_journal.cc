@@ -23,7 +23,8 @@ Status Disk::WriteBlock(uint64_t block, std::span<const std::byte> bytes) {
     return Unsupported(
         fmt::format("e2fsck would write block {}, past the image's end ({} blocks)", block, blocks()));
   // Whether the write changes anything decides only whether it is listed, not the recovered bytes:
-  // that look is not recorded.
+  // that look is not recorded. Every block written is remembered (RecoveryResult::written).
+  written_.push_back(block);
   std::vector<std::byte> now(bs_);
   TORN_RETURN_IF_ERROR(view_.ReadUnrecorded(block * bs_, now));
   if (std::memcmp(now.data(), bytes.data(), bs_) == 0) return Status::Ok();

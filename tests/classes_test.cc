@@ -8,7 +8,10 @@
 //      many as the failing members of the classes run stand for, every class judged has the verdicts
 //      the states of that key got, and every legal state is covered;
 //   3. on the barrier-less trace (bounded), classes still find fsck and ordering violations, with at
-//      least as many distinct failing classes as state-by-state sampling finds.
+//      least as many distinct failing classes as state-by-state sampling finds;
+//   4. --verify-classes on every corpus trace: random members of every class judged, built for real,
+//      replayed by real e2fsck under a fixed clock, are what their class says.
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -150,6 +153,25 @@ TEST(ClassesNobarrier, StillFailsThroughFsckAndOrderingWithAsManyFailingClasses)
   EXPECT_GT(fsck, 0u);
   EXPECT_GT(ordering, 0u);
   EXPECT_GE(failing_with.size(), failing_without.size());
+}
+
+// Rule 4, on every folder of corpus/ (a budget keeps the barrier-less trace's sample, and its JSON, small).
+TEST(ClassesVerify, RandomMembersOfEveryClassMatchRealE2fsckOnEveryCorpusTrace) {
+  for (const auto& e : std::filesystem::directory_iterator(std::string(TORN_SOURCE_DIR) + "/corpus")) {
+    if (!e.is_directory()) continue;
+    std::string name = e.path().filename().string();
+    auto r = RunTorn({"check", e.path().string(), "--verify-classes", "2", "--budget", "300", "--jobs", "2",
+                      "--json"},
+                     1200);
+    EXPECT_TRUE(r.status.how == ExitStatus::How::kExited && r.status.code <= 1) << name << ": " << r.output;
+    size_t brace = r.output.find('{');
+    auto j = nlohmann::json::parse(r.output.substr(brace == std::string::npos ? 0 : brace), nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << name << ": " << r.output;
+    std::printf("%s: %s classes, %s verified\n", name.c_str(), j["states"].value("classes", nlohmann::json()).dump().c_str(),
+                j.value("verified", nlohmann::json(0)).dump().c_str());
+    EXPECT_TRUE(j["classes"].get<bool>()) << name;
+    EXPECT_GT(j.value("verified", 0u), 0u) << name << ": nothing was verified";
+  }
 }
 
 }  // namespace
