@@ -12,3 +12,5 @@ echo "== mount oracle in the lab VM (torn_bench_mount_vm): boot seconds, seconds
 build/bench/torn_bench_mount_vm
 echo "== check (check_bench.sh): torn check vs the reference loop on the same checkpoints"
 bash bench/check_bench.sh "$torn" "${1:-corpus/ext4-default}" mkfs 1000
+echo "== classes (classes_bench.sh): states covered per second with classes vs --no-classes vs the reference loop"
+bash bench/classes_bench.sh "$torn"
