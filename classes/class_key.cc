@@ -129,9 +129,11 @@ Result<Analysis> Analyze(ext4::ImageView& view, const KeyOptions& options) {
   h.U64(static_cast<uint64_t>(static_cast<int64_t>(r.error)));
   h.U64(r.failed_commit);
   std::vector<std::byte> buf;
-  // What recovery read outside the journal, before it wrote anything (the overlay is still empty).
+  // What recovery read of the state before it wrote anything (the overlay is still empty), but the
+  // log past its committed part: the scan read it only to find where the log ends (unit_proof.h,
+  // rule 2), which the outcome says.
   Status st = Status::Ok();
-  ForEachOutside(a.pre_reads, a.journal, [&](uint64_t lo, uint64_t hi) {
+  ForEachOutside(a.pre_reads, a.log_tail, [&](uint64_t lo, uint64_t hi) {
     if (st.ok()) st = HashSectors(view, lo, hi, /*normalize=*/false, h, buf);
   });
   TORN_RETURN_IF_ERROR(st);

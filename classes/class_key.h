@@ -4,17 +4,19 @@
 //
 // What goes into the key (XXH3-128 over, in this order):
 //   1. what journal recovery concluded (ext4/recovery.h): outcome, error, failed commit;
-//   2. the state's own bytes that recovery read outside the journal (the super block, the group
-//      descriptors, the journal inode and its block map): e2fsck and the kernel read them before
-//      replaying and may act on them (a bad checksum, the error fields a kernel keeps across replay);
+//   2. the state's own bytes that recovery read before it wrote there (the super block, the group
+//      descriptors, the journal inode and its block map, the journal super block, the committed part
+//      of the log, the first fast-commit block): e2fsck and the kernel read them before replaying and
+//      act on them (a bad checksum, the error fields a kernel keeps across replay, what it replays);
+//      not the log past its committed part, which the scan reads only to find where the log ends;
 //   3. the recovered image's metadata (ext4/block_roles.h): every sector e2fsck or the kernel reads,
 //      with the super block fields e2fsck stamps from the clock (ext4::kStampedSuperFields) left out,
 //      and the set of those sectors itself;
 //   4. the data oracle's rule for the state (KeyOptions::data_key); the data of the files it reads are
 //      metadata by (3) (KeyOptions::read_files).
 // Left out, by design: regular-file data, unreferenced blocks, the journal's log once recovery has
-// emptied it, and the journal's pre-recovery bytes (their whole effect is 1 plus what recovery wrote,
-// which is in 3).
+// emptied it, and the log past its committed part before recovery (its whole effect is where the scan
+// stopped: 1, and the journal super block recovery writes, in 3).
 //
 // A state recovery does not emulate, or whose recovered image the walk cannot finish, is not reduced:
 // its key is its raw image's digest (with the data rule), so it shares verdicts only with identical
