@@ -189,7 +189,11 @@ std::string ResultToText(const checker::CheckResult& r, const SummaryOptions& o)
   std::set<uint64_t> failing;
   for (const auto& v : r.violations) failing.insert(v.state);
   if (r.violations.empty()) {
-    out += fmt::format("\nPASS: no violation in {}\n", Plural(r.checked, "state", "states"));
+    if (r.reduced && r.covered != std::to_string(r.checked))
+      out += fmt::format("\nPASS: no violation in {} states ({} judged, {} classes)\n", r.covered,
+                         r.checked, r.classes);
+    else
+      out += fmt::format("\nPASS: no violation in {}\n", Plural(r.checked, "state", "states"));
     return out;
   }
   out += "\n";
@@ -212,8 +216,16 @@ std::string ResultToText(const checker::CheckResult& r, const SummaryOptions& o)
     else if (v.oracle == oracles::Oracle::kMount)
       out += "  (the mount oracle: mount -o loop the image, in a VM, then e2fsck -fn)\n";
   }
-  out += fmt::format("\nFAIL: {} in {} of {}\n", Plural(r.violations.size(), "violation", "violations"),
-                     failing.size(), Plural(r.checked, "state", "states"));
+  std::string standing;
+  if (r.reduced && r.covered != std::to_string(r.checked)) {
+    std::map<uint64_t, std::string> covers;  // failing state -> the states it stands for
+    for (const auto& v : r.violations) covers[v.state] = v.covers;
+    models::BigCount failing_covered = 0;
+    for (const auto& [state, n] : covers) failing_covered += models::BigCount(n);
+    standing = fmt::format(" judged, standing for {} of the {} states covered", failing_covered.str(), r.covered);
+  }
+  out += fmt::format("\nFAIL: {} in {} of {}{}\n", Plural(r.violations.size(), "violation", "violations"),
+                     failing.size(), Plural(r.checked, "state", "states"), standing);
   if (n < r.violations.size())
     out += fmt::format("{} more not shown: --all lists every one, --json / --junit FILE / --db FILE keep them all\n",
                        r.violations.size() - n);
