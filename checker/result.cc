@@ -148,6 +148,26 @@ void FinishResult(Context& c, CheckResult& result) {
     for (const auto& n : c.lost_notes) result.notes.push_back("classes: " + n);
   }
 
+  // Per window: what it allows, what its judged states stand for, their classes.
+  std::map<size_t, std::pair<models::BigCount, std::set<std::string>>> per_window;
+  std::map<size_t, uint64_t> checked_in;
+  for (const auto& s : c.results) {
+    auto& w = per_window[s.segment];
+    w.first += models::BigCount(s.covers);
+    if (!s.class_key.empty()) w.second.insert(s.class_key);
+    ++checked_in[s.segment];
+  }
+  for (const models::Segment& seg : c.states->segments()) {
+    WindowCoverage w{.segment = seg.index, .first = seg.first, .last = seg.last, .possible = seg.possible.str(),
+                     .covered = "0", .fixed = seg.fixed, .generated = seg.generated};
+    if (auto it = per_window.find(seg.index); it != per_window.end()) {
+      w.covered = it->second.first.str();
+      w.classes = it->second.second.size();
+      w.checked = checked_in[seg.index];
+    }
+    result.windows.push_back(std::move(w));
+  }
+
   std::map<size_t, CrashPointGroup> groups;
   for (const auto& s : c.results) {
     auto& g = groups[s.crash_point];

@@ -98,6 +98,15 @@ struct CrashPointGroup {       // for the JUnit report: one test case per crash 
   std::vector<Violation> violations;
 };
 
+// Coverage of one window (a segment of the state space: the states between two barriers).
+struct WindowCoverage {
+  size_t segment = 0;
+  size_t first = 0, last = 0;    // the window's entries
+  std::string possible, covered; // exact, decimal
+  uint64_t fixed = 0;            // writes the reduction fixed
+  uint64_t generated = 0, checked = 0, classes = 0;
+};
+
 struct CheckResult {
   std::string trace;
   std::string model;
@@ -113,6 +122,7 @@ struct CheckResult {
   std::string classes = "0", judged = "0", covered = "0";
   bool reduced = false;            // classes were on
   std::vector<std::string> reductions;  // which reductions applied, one line each
+  std::vector<WindowCoverage> windows;  // per window, in log order
   uint64_t distinct_images = 0;   // images judged by the image oracles (not reused)
   uint64_t mount_boots = 0;        // lab VM boots of the mount oracle
   uint64_t reused_after_replay = 0;  // of those, images whose -fn and data verdicts were reused

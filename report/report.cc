@@ -35,6 +35,18 @@ nlohmann::json ResultToJson(const checker::CheckResult& r) {
   j["states"]["covered"] = CountJson(r.covered);
   j["classes"] = r.reduced;
   j["reductions"] = r.reductions;
+  nlohmann::json windows = nlohmann::json::array();
+  for (const auto& w : r.windows)
+    windows.push_back({{"segment", w.segment},
+                       {"first", w.first},
+                       {"last", w.last},
+                       {"possible", CountJson(w.possible)},
+                       {"fixed", w.fixed},
+                       {"generated", w.generated},
+                       {"checked", w.checked},
+                       {"classes", w.classes},
+                       {"covered", CountJson(w.covered)}});
+  j["windows"] = windows;
   if (r.verified) j["verified"] = r.verified;
   j["distinct_images"] = r.distinct_images;
   j["reused_after_replay"] = r.reused_after_replay;

@@ -2,7 +2,9 @@
 //
 // JSON: {"trace", "model", "points", "oracles": [...],
 //        "states": {"possible", "generated", "checked", "classes", "judged", "covered"},
-//        "classes": bool, "reductions": [...], "distinct_images", "resumed", "strategy", "budget_cut",
+//        "classes": bool, "reductions": [...],
+//        "windows": [{"segment", "first", "last", "possible", "fixed", "generated", "checked", "classes",
+//        "covered"}], "distinct_images", "resumed", "strategy", "budget_cut",
 //        "seconds", "notes": [...],
 //        "violations": [{"id", "oracle", "state", "crash_point", "dropped": [entry indices], "torn":
 //        [{"entry", "sectors"}], "covers", "class", "detail"}]}

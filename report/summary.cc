@@ -75,6 +75,16 @@ std::string AfterMark(const SummaryOptions& o, size_t crash_point) {
                                   : fmt::format(" (after mark '{}', entry {})", it->second, it->first);
 }
 
+// Per window, with --all: what each allows and what its judged states cover.
+void Windows(const checker::CheckResult& r, std::string& out) {
+  out += fmt::format("\n{:>7} {:>13} {:>24} {:>6} {:>9} {:>8} {:>8} {:>24}\n", "window", "entries", "possible", "fixed",
+                     "generated", "checked", "classes", "covered");
+  for (const auto& w : r.windows)
+    out += fmt::format("{:>7} {:>13} {:>24} {:>6} {:>9} {:>8} {:>8} {:>24}\n", w.segment,
+                       w.first > w.last ? "-" : fmt::format("{}..{}", w.first, w.last), w.possible, w.fixed,
+                       w.generated, w.checked, w.classes, w.covered);
+}
+
 void Table(const checker::CheckResult& r, const SummaryOptions& o, std::string& out) {
   Failing all;
   for (const auto& v : r.violations) all.Add(v);
@@ -185,6 +195,7 @@ std::string ReproduceCommand(const std::string& trace, uint64_t image_bytes, con
 std::string ResultToText(const checker::CheckResult& r, const SummaryOptions& o) {
   std::string out;
   Header(r, out);
+  if (o.all && r.reduced) Windows(r, out);
   Table(r, o, out);
   std::set<uint64_t> failing;
   for (const auto& v : r.violations) failing.insert(v.state);
