@@ -1,24 +1,17 @@
 // One group of the check (run.h, stages classify and judge): its members, their class keys, their
 // verdicts, stored together.
 //
-// A group is a generated state that keeps its window's fixed units durable (models/model.h,
-// CrashState::covers); its members start as the group itself. A member is a state plus the fixed
-// entries it stands in for: it stands for every state that differs from it only in those entries
-// (less the previous segment's state, and less a state split off as a member of its own). Rules:
-//   1. the data oracle's exact state (oracles/data.h: the state at a manifest's mark) gets a member of
-//      its own when a member's set holds it: its data verdict is judged against the whole manifest;
-//   2. each member is analyzed on its image (classes/class_key.h) and the window's proof is checked
-//      again for its fixed entries (classes/unit_proof.h); entries it fails for are split off: the
-//      member becomes 2^k members, one per subset of them, each checked the same way (at most
-//      kMaxSplit entries at once; beyond, the member stands for itself alone and the states it gave
-//      up are counted as not covered);
-//   3. a member whose key was judged before reuses that class's verdicts (waiting for them if they are
-//      being judged); else it is judged by the oracles on its image, which is then put back.
+// The members of a group and their covers are classes/members.h's (rule 1: the data oracle's exact
+// state is a member of its own; rule 2: the window's proof checked again on each member's image, a
+// failing entry splits it). What is left here is rule 3: a member whose key was judged before reuses
+// that class's verdicts (waiting for them if they are being judged); else it is judged by the oracles
+// on its image, which is then put back.
 #include <algorithm>
 
 #include <fmt/core.h>
 
 #include "checker/run_context.h"
+#include "classes/members.h"
 #include "ext4/image_view.h"
 #include "oracles/durable.h"
 
@@ -28,85 +21,8 @@ namespace {
 using oracles::DurableView;
 using oracles::Verdict;
 
-constexpr size_t kMaxSplit = 12;
-
-struct Member {
-  models::CrashState state;
-  std::vector<size_t> fixed;      // entries it stands in for, sorted
-  bool may_hold_previous = false; // its set may hold the previous segment's state (the group's did)
-  bool exact_checked = false;     // rule 1 done
-  bool without_exact = false;     // the data rule's exact state was split off from its set
-};
-
-bool Dropped(const models::CrashState& s, size_t entry) {
-  return std::binary_search(s.dropped.begin(), s.dropped.end(), entry);
-}
-
-void SetDurable(models::CrashState& s, size_t entry, bool durable) {
-  auto it = std::lower_bound(s.dropped.begin(), s.dropped.end(), entry);
-  bool dropped = it != s.dropped.end() && *it == entry;
-  if (durable && dropped) s.dropped.erase(it);
-  if (!durable && !dropped) s.dropped.insert(it, entry);
-}
-
-// Whether the member's set holds the previous segment's state: every unit of the window dropped.
-bool HoldsPrevious(const Context& c, const Member& m) {
-  if (!m.may_hold_previous) return false;
-  for (const models::Unit& u : c.states->units(m.state.segment))
-    if (!std::binary_search(m.fixed.begin(), m.fixed.end(), u.entry) && !Dropped(m.state, u.entry)) return false;
-  return true;
-}
-
-models::BigCount Covers(const Context& c, const Member& m) {
-  models::BigCount n = models::BigCount(1) << m.fixed.size();
-  if (HoldsPrevious(c, m)) n -= 1;
-  if (m.without_exact) n -= 1;
-  return n;
-}
-
-// Rule 1: the data rule's exact state, if the member's set holds it (and it is not the previous
-// segment's), as a member of its own; the rest of the set as another.
-bool SplitExact(const Context& c, Member& m, std::deque<Member>& work) {
-  m.exact_checked = true;
-  if (!c.setup->data || m.fixed.empty()) return false;
-  oracles::DataPlan::Applies a = c.setup->data->For(DurableView(m.state));
-  if (!a.rule) return false;
-  Member exact = m;
-  for (size_t e : m.fixed) SetDurable(exact.state, e, e <= a.rule->mark_entry);
-  if (!c.setup->data->For(DurableView(exact.state)).exact) return false;
-  exact.fixed.clear();
-  exact.may_hold_previous = false;
-  bool exact_is_previous = HoldsPrevious(c, Member{exact.state, m.fixed, m.may_hold_previous}) &&
-                           std::all_of(m.fixed.begin(), m.fixed.end(), [&](size_t e) { return Dropped(exact.state, e); });
-  if (exact_is_previous) return false;
-  Member rest = m;
-  rest.without_exact = true;
-  if (rest.state.dropped == exact.state.dropped) SetDurable(rest.state, m.fixed.front(), Dropped(rest.state, m.fixed.front()));
-  if (Covers(c, rest) > 0) work.push_front(std::move(rest));
-  work.push_front(std::move(exact));
-  return true;
-}
-
-// Rule 2: the member split over the fixed entries `bad`, one member per subset of them.
-void Split(const Member& m, const std::vector<size_t>& bad, std::deque<Member>& work) {
-  std::vector<Member> parts;
-  for (uint64_t mask = 0; mask < (uint64_t{1} << bad.size()); ++mask) {
-    Member p = m;
-    p.fixed.clear();
-    std::set_difference(m.fixed.begin(), m.fixed.end(), bad.begin(), bad.end(), std::back_inserter(p.fixed));
-    for (size_t k = 0; k < bad.size(); ++k) SetDurable(p.state, bad[k], mask >> k & 1);
-    // The exact state, if split off, lies where the bad entries are as it has them; another part does
-    // not lose it.
-    if (m.without_exact) {
-      p.without_exact = false;
-      p.exact_checked = false;
-    }
-    parts.push_back(std::move(p));
-  }
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) work.push_front(std::move(*it));
-}
-
-store::StoredState Record(const Context& c, const Member& m, uint64_t id) {
+store::StoredState Record(const Context& c, const classes::GroupMembers& members, const classes::Member& m,
+                          uint64_t id) {
   store::StoredState rec;
   rec.state_id = id;
   rec.model = c.model;
@@ -117,7 +33,7 @@ store::StoredState Record(const Context& c, const Member& m, uint64_t id) {
   nlohmann::json torn = nlohmann::json::array();
   for (const auto& t : m.state.torn) torn.push_back({{"entry", t.entry}, {"sectors", t.sectors}});
   rec.torn_json = torn.dump();
-  rec.covers = Covers(c, m).str();
+  rec.covers = members.Covers(m).str();
   rec.fixed.assign(m.fixed.begin(), m.fixed.end());
   return rec;
 }
@@ -210,21 +126,12 @@ Status JudgeGroup(Context& c, StateImage* image, const models::CrashState& g) {
   if (c.setup->ordering) ordering = c.setup->ordering->Check(DurableView(g));
   const classes::WindowFacts* facts = c.reducer ? c.reducer->facts(g.segment) : nullptr;
 
-  std::deque<Member> work;
-  Member first{g, {}, g.covers_previous};
-  if (g.fixed) {
-    std::span<const models::Unit> units = c.states->units(g.segment);
-    const std::vector<uint8_t>& fixed = c.states->fixed(g.segment);
-    for (size_t u = 0; u < units.size(); ++u)
-      if (fixed[u]) first.fixed.push_back(units[u].entry);
-  }
-  work.push_back(std::move(first));
-  std::vector<std::pair<Member, std::optional<classes::Analysis>>> done;
-  while (!work.empty()) {
-    Member m = std::move(work.front());
-    work.pop_front();
-    if (!m.exact_checked && SplitExact(c, m, work)) continue;
-    store::StoredState rec = Record(c, m, MemberId(g.id, group->members.size()));
+  std::vector<const oracles::DataPlan*> plans;
+  if (c.setup->data) plans.push_back(&*c.setup->data);
+  classes::GroupMembers members(*c.states, g, std::move(plans), facts);
+  while (std::optional<classes::Member> next = members.Next()) {
+    classes::Member& m = *next;
+    store::StoredState rec = Record(c, members, m, MemberId(g.id, group->members.size()));
     if (ordering) rec.verdicts.push_back({"ordering", ordering->ok, ordering->detail, ordering->output});
     if (!image) {
       group->members.push_back(std::move(rec));
@@ -246,37 +153,17 @@ Status JudgeGroup(Context& c, StateImage* image, const models::CrashState& g) {
     TORN_ASSIGN_OR_RETURN(classes::Analysis a, classes::Analyze(view, ko));
     rec.class_key = a.key.Hex();  // the raw image's key when the state could not be reduced
     classes::ClassKey key = c.reducer ? a.key : classes::RawKey(digest, applies.key());
-    if (c.reducer && !m.fixed.empty()) {
-      // The window's proof, again, on this member: entries it no longer holds for are split off.
-      std::span<const models::Unit> units = c.states->units(m.state.segment);
-      std::vector<uint8_t> try_units(units.size(), 0);
-      for (size_t u = 0; u < units.size(); ++u)
-        try_units[u] = std::binary_search(m.fixed.begin(), m.fixed.end(), units[u].entry);
-      std::vector<classes::UnitProof> proofs = classes::ProveUnits(*facts, a, try_units);
-      std::vector<size_t> bad;
-      std::string why;
-      for (size_t u = 0; u < units.size(); ++u) {
-        if (!try_units[u] || proofs[u].kind != classes::UnitKind::kFree) continue;
-        bad.push_back(units[u].entry);
-        if (why.empty()) why = fmt::format("entry {}: {}", units[u].entry, proofs[u].why);
-      }
-      if (!bad.empty()) {
-        if (bad.size() <= kMaxSplit) {
-          Split(m, bad, work);
-          continue;
-        }
-        // Too many to split: the member stands for itself alone.
-        models::BigCount lost = Covers(c, m) - 1;
-        m.fixed.clear();
-        m.without_exact = false;
-        rec.covers = "1";
-        rec.fixed.clear();
-        std::lock_guard lock(c.mu);
-        c.lost_states += lost;
-        c.lost_notes.push_back(fmt::format("state {}: the class proof failed for {} writes (first: {}); "
-                                           "it stands for itself alone",
-                                           rec.state_id, bad.size(), why));
-      }
+    // The window's proof, again, on this member (without a reduction it has no fixed entries).
+    classes::Reproof proof = members.Prove(m, a);
+    if (proof.outcome == classes::Reproof::Outcome::kSplit) continue;
+    if (proof.outcome == classes::Reproof::Outcome::kAlone) {
+      rec.covers = members.Covers(m).str();
+      rec.fixed.clear();
+      std::lock_guard lock(c.mu);
+      c.lost_states += proof.lost;
+      c.lost_notes.push_back(fmt::format("state {}: the class proof failed for {} writes (first: {}); "
+                                         "it stands for itself alone",
+                                         rec.state_id, proof.failed, proof.why));
     }
     group->members.push_back(std::move(rec));
     TORN_RETURN_IF_ERROR(JudgeMember(c, *image, key, applies, group, group->members.size() - 1));
