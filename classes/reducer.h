@@ -3,7 +3,7 @@
 // and the state that keeps every unit — analyzes the second (class_key.h), and proves unit by unit
 // (unit_proof.h) which units it can fix durable. The window's facts stay here for the workers, which
 // check the proof again on the rep of every group they judge (a free unit may change what the proof
-// relied on; Group proofs then split the group, checker/members.h).
+// relied on; the group is then split into members, classes/members.h).
 //
 // Units it never fixes: those of a window whose recovery torn does not emulate or whose recovered image
 // the walk cannot finish (every state there is judged on its own image), those the ordering oracle
