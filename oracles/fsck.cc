@@ -1,10 +1,15 @@
 #include "oracles/fsck.h"
 
 #include "base/fd.h"
+#include "base/file_io.h"
+#include "base/temp_file.h"
 
 #include <fcntl.h>
 
+#include <algorithm>
+
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 namespace torn::oracles {
 
@@ -66,17 +71,46 @@ namespace {
 struct Step {
   E2fsckExit exit;
   std::string output;
+  std::string problems;  // "[problems: 0x020003,0x020047]" or empty
 };
+
+// The codes of e2fsck's problem log (`<problem code="0x020047" .../>`, e2fsck/problem.c print_problem),
+// sorted, without repeats: what failed, without the inode and block numbers of this image.
+std::vector<std::string> ProblemCodes(const std::string& log) {
+  std::vector<std::string> codes;
+  static constexpr std::string_view kTag = "<problem code=\"";
+  for (size_t pos = log.find(kTag); pos != std::string::npos; pos = log.find(kTag, pos)) {
+    pos += kTag.size();
+    size_t end = log.find('"', pos);
+    if (end == std::string::npos) break;
+    codes.push_back(log.substr(pos, end - pos));
+  }
+  std::sort(codes.begin(), codes.end());
+  codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+  return codes;
+}
 
 Result<Step> RunStep(const std::vector<std::string>& argv, const FsckOptions& o) {
   SpawnOptions s;
   s.argv = argv;
   s.timeout = o.timeout;
   s.capture_limit = 64 << 10;
-  // No configuration file: the same image gives the same answer on every machine.
-  s.env = {"E2FSCK_CONFIG=/dev/null", "LC_ALL=C"};
+  // A configuration of one line: the problem log (e2fsck/logfile.c reads [options]
+  // problem_log_filename), so that the verdict names e2fsck's problem codes (kProblemsPrefix).
+  // Nothing else: the same image gives the same answer on every machine.
+  TORN_ASSIGN_OR_RETURN(TempFile config, TempFile::Create("torn-e2fsck-conf-"));
+  TORN_ASSIGN_OR_RETURN(TempFile problems, TempFile::Create("torn-e2fsck-problems-"));
+  if (problems.path().find('%') != std::string::npos)  // e2fsck expands % in the name
+    return Internal("temporary file name with '%': " + problems.path());
+  const std::string text = "[options]\n\tproblem_log_filename = " + problems.path() + "\n";
+  TORN_RETURN_IF_ERROR(WriteFull(config.fd(), std::as_bytes(std::span(text))).with_context(config.path()));
+  s.env = {"E2FSCK_CONFIG=" + config.path(), "LC_ALL=C"};
   TORN_ASSIGN_OR_RETURN(RunResult r, RunChild(s));
   Step step{DecodeE2fsckExit(r.status, o.timeout), std::move(r.output)};
+  if (auto log = ReadFileToString(problems.path()); log.ok()) {
+    std::vector<std::string> codes = ProblemCodes(*log);
+    if (!codes.empty()) step.problems = fmt::format("{}{}]", kProblemsPrefix, fmt::join(codes, ","));
+  }
   using K = E2fsckExit::Kind;
   if (step.exit.kind == K::kInterrupted) return Status(Code::kInterrupted, "interrupted during e2fsck");
   if (step.exit.kind == K::kUsage)
@@ -119,6 +153,7 @@ Result<Verdict> ReplayJournal(const std::string& image, const FsckOptions& o) {
   if (!o.undo_file.empty()) argv.insert(argv.end() - 1, {"-z", o.undo_file});
   TORN_ASSIGN_OR_RETURN(Step s, RunStep(argv, o));
   v.output += "$ " + QuoteArgv(argv) + "\n" + s.output + "[" + s.exit.text + "]\n";
+  if (!s.problems.empty()) v.output += s.problems + "\n";
   if (StepFailed(s.exit, false)) {
     v.ok = false;
     v.detail = "journal replay (e2fsck -E journal_only -y): " + s.exit.text;
@@ -132,6 +167,7 @@ Result<Verdict> FullCheck(const std::string& image, const FsckOptions& o) {
   std::vector<std::string> argv = {o.e2fsck, "-fn", image};
   TORN_ASSIGN_OR_RETURN(Step s, RunStep(argv, o));
   v.output += "$ " + QuoteArgv(argv) + "\n" + s.output + "[" + s.exit.text + "]\n";
+  if (!s.problems.empty()) v.output += s.problems + "\n";
   if (!StepFailed(s.exit, true)) return v;
   v.ok = false;
   v.detail = "e2fsck -fn: " + s.exit.text;

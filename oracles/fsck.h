@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "base/subprocess.h"
@@ -43,6 +44,13 @@ struct E2fsckExit {
 
 // The one place e2fsck's ending is interpreted. `limit` is only used in the message of a hang.
 E2fsckExit DecodeE2fsckExit(const ExitStatus& status, std::chrono::milliseconds limit);
+
+// Each e2fsck run gets a configuration naming a problem log (E2FSCK_CONFIG; nothing else in it): the
+// codes of the problems it met (e2fsck/problem.c, e.g. 0x020047 "entry references an inode in the unused
+// inodes area"), sorted and without repeats, follow the step's exit line in the verdict's output as
+// "[problems: 0x020003,0x020047]" (no line when there were none). They name what failed without
+// this image's numbers: the fsck signature (triage/signature.h).
+inline constexpr std::string_view kProblemsPrefix = "[problems: ";
 
 struct FsckOptions {
   std::string e2fsck = "e2fsck";         // program, looked up on PATH

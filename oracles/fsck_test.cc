@@ -99,6 +99,26 @@ TEST(FsckOracle, ClearedRootInodeFailsWithBit4) {
   EXPECT_NE(v->detail.find("errors left uncorrected"), std::string::npos) << v->detail;
 }
 
+TEST(FsckOracle, OutputNamesTheProblemCodes) {
+  // clri <2>: e2fsck's pass 1 finds the root inode is not a directory (0x01000B, PR_1_ROOT_NO_DIR)
+  // and pass 3 that the root is missing (0x030001, PR_3_NO_ROOT_INODE), among others; the codes come
+  // from e2fsck's own problem log, sorted.
+  Image img;
+  MakeExt4(img.path);
+  RunTool({"debugfs", "-w", "-R", "clri <2>", img.path});
+  auto v = RunFsck(img.path, {});
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  size_t at = v->output.find(kProblemsPrefix);
+  ASSERT_NE(at, std::string::npos) << v->output;
+  std::string line = v->output.substr(at, v->output.find('\n', at) - at);
+  EXPECT_NE(line.find("0x030001"), std::string::npos) << line;
+  Image fresh;
+  MakeExt4(fresh.path);
+  auto ok = RunFsck(fresh.path, {});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->output.find(kProblemsPrefix), std::string::npos) << ok->output;
+}
+
 TEST(FsckOracle, ZeroedSuperBlockFails) {
   Image img;
   MakeExt4(img.path);
