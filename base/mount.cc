@@ -1,6 +1,7 @@
 #include "base/mount.h"
 
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -31,7 +32,12 @@ Result<Mount> Mount::Create(const std::string& source, const std::string& target
 
 Status Mount::Unmount() {
   if (target_.empty()) return Status::Ok();
-  if (::umount2(target_.c_str(), 0) != 0) return ErrnoError("unmount " + target_, errno);
+  // EBUSY can be transient: a child forked by another thread holds copies of our fds on the mount
+  // until its exec closes them (O_CLOEXEC), so wait a little for that before giving up.
+  for (int tries = 0; ::umount2(target_.c_str(), 0) != 0; ++tries) {
+    if (errno != EBUSY || tries == 200) return ErrnoError("unmount " + target_, errno);
+    ::usleep(10'000);
+  }
   target_.clear();
   return Status::Ok();
 }
