@@ -66,7 +66,10 @@ void Split(const Member& m, const std::vector<size_t>& bad, std::deque<Member>& 
 
 GroupMembers::GroupMembers(const models::StateSpace& states, const models::CrashState& group,
                            std::vector<const oracles::DataPlan*> plans, const WindowFacts* facts)
-    : units_(states.units(group.segment)), plans_(std::move(plans)), facts_(facts) {
+    : units_(states.units(group.segment)),
+      shared_(static_cast<size_t>(states.segments()[group.segment].shared)),
+      plans_(std::move(plans)),
+      facts_(facts) {
   Member first{group, {}, group.covers_previous};
   if (group.fixed) {
     const std::vector<uint8_t>& fixed = states.fixed(group.segment);
@@ -76,17 +79,34 @@ GroupMembers::GroupMembers(const models::StateSpace& states, const models::Crash
   work_.push_back(std::move(first));
 }
 
-// Whether the member's set holds the previous segment's state: every unit of the window dropped.
+// Whether the member's set holds previous segment's states: every unit past the shared ones that it
+// does not stand in for is dropped in its rep (every unit of the window, when none is shared).
 bool GroupMembers::HoldsPrevious(const Member& m) const {
   if (!m.may_hold_previous) return false;
-  for (const models::Unit& u : units_)
-    if (!std::binary_search(m.fixed.begin(), m.fixed.end(), u.entry) && !Dropped(m.state, u.entry)) return false;
+  for (size_t u = shared_; u < units_.size(); ++u)
+    if (!std::binary_search(m.fixed.begin(), m.fixed.end(), units_[u].entry) && !Dropped(m.state, units_[u].entry))
+      return false;
+  return true;
+}
+
+// Whether `s`, a state of m's set, is one of the previous segment's.
+bool GroupMembers::IsPrevious(const Member& m, const models::CrashState& s) const {
+  if (!m.may_hold_previous) return false;
+  for (size_t u = shared_; u < units_.size(); ++u)
+    if (!Dropped(s, units_[u].entry)) return false;
   return true;
 }
 
 models::BigCount GroupMembers::Covers(const Member& m) const {
   models::BigCount n = models::BigCount(1) << m.fixed.size();
-  if (HoldsPrevious(m)) n -= 1;
+  if (HoldsPrevious(m)) {
+    // The previous segment's states in the set: the fixed entries past the shared units dropped, those
+    // among them free.
+    size_t fixed_shared = 0;
+    for (size_t u = 0; u < shared_ && u < units_.size(); ++u)
+      fixed_shared += std::binary_search(m.fixed.begin(), m.fixed.end(), units_[u].entry);
+    n -= models::BigCount(1) << fixed_shared;
+  }
   n -= m.split_off.size();
   return n;
 }
@@ -101,10 +121,7 @@ bool GroupMembers::SplitExact(Member& m) {
     Member exact = m;
     for (size_t e : m.fixed) SetDurable(exact.state, e, e <= a.rule->mark_entry);
     if (!plan->For(DurableView(exact.state)).exact) continue;
-    bool exact_is_previous =
-        HoldsPrevious(Member{exact.state, m.fixed, m.may_hold_previous}) &&
-        std::all_of(m.fixed.begin(), m.fixed.end(), [&](size_t e) { return Dropped(exact.state, e); });
-    if (exact_is_previous || IsSplitOff(m, exact.state)) continue;
+    if (IsPrevious(m, exact.state) || IsSplitOff(m, exact.state)) continue;
     Member rest = m;
     rest.split_off.push_back(exact.state.dropped);
     AvoidSplitOff(rest);

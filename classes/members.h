@@ -5,8 +5,10 @@
 // A group is a generated state that keeps its window's fixed units durable (models/model.h,
 // CrashState::covers; classes/reducer.h proved them). A member is a state (its rep, the one judged)
 // plus the fixed entries it stands in for: it stands for every state that differs from the rep only
-// in those entries, less the previous segment's state (counted there) and less the states split off
-// as members of their own. The first member is the group itself. Rules, applied in this order:
+// in those entries, less the previous segment's states (counted there: those dropping every unit past
+// the segment's shared ones, models::Segment::shared; under every model but reorder:K, the one with
+// every unit dropped) and less the states split off as members of their own. The first member is the
+// group itself. Rules, applied in this order:
 //   1. exact states: for each data plan (oracles/data.h) in turn, the state a rule checks exactly (the
 //      state at a manifest's mark) gets a member of its own when the member's set holds it and it is
 //      neither the previous segment's state nor split off already; its data verdict is judged against
@@ -42,7 +44,7 @@ namespace torn::classes {
 struct Member {
   models::CrashState state;        // the rep
   std::vector<size_t> fixed;       // entries it stands in for, sorted
-  bool may_hold_previous = false;  // its set may hold the previous segment's state (the group's did)
+  bool may_hold_previous = false;  // its set may hold the previous segment's states (the group's did)
   size_t plans_checked = 0;        // data plans rule 1 has looked at
   std::vector<std::vector<size_t>> split_off;  // `dropped` of the exact states split off its set
 };
@@ -79,9 +81,11 @@ class GroupMembers {
 
  private:
   bool HoldsPrevious(const Member& m) const;
+  bool IsPrevious(const Member& m, const models::CrashState& s) const;
   bool SplitExact(Member& m);
 
   std::span<const models::Unit> units_;
+  size_t shared_ = 0;  // the segment's leading units the previous segment's states may hold
   std::vector<const oracles::DataPlan*> plans_;
   const WindowFacts* facts_;
   std::deque<Member> work_;

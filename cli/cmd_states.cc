@@ -28,6 +28,11 @@ constexpr const char* kHelp =
     "  fua-barrier  (default) everything through the last flush or FUA write is durable, any subset\n"
     "               of the writes logged after it (reachable under the block layer's contract)\n"
     "  torn-sector  fua-barrier, with each write durable in any subset of its logical sectors\n"
+    "  reorder:K    BEYOND THE CONTRACT: a lower layer that reorders writes across K flushes (does not\n"
+    "               honour the last K flushes or FUA writes before the crash): everything through the\n"
+    "               barrier K barriers before the last is durable, any subset of the writes after it,\n"
+    "               FUA writes included. A state it finds broken is possible under such a layer (a\n"
+    "               dm-crypt or loop that reorders around flushes), never an ext4 bug\n"
     "States are grouped in segments, one per barrier (flush or FUA write). Where a segment has more\n"
     "states than the budget allows, a bounded, seeded strategy picks which to generate; the output\n"
     "always says how many are possible and how many are generated. See docs/models.md.\n\n"
@@ -51,7 +56,7 @@ int RunStates(std::vector<std::string> args) {
   models::SpaceOptions o;
   bool json = false, all_points = false;
   app.add_option("TRACE", trace, "trace directory or log file")->required();
-  app.add_option("--model", model_name, "prefix, epoch, fua-barrier (default) or torn-sector");
+  app.add_option("--model", model_name, "prefix, epoch, fua-barrier (default), torn-sector or reorder:K");
   app.add_option("--from-mark", from_mark,
                  "only crash points from this mark on (default: `mkfs` when the trace has it; '' for all)");
   app.add_flag("--all-points", all_points, "crash points from the start of the trace, inside mkfs too");
@@ -73,11 +78,12 @@ int RunStates(std::vector<std::string> args) {
   app.add_flag("--why", why, "with --classes: say, for each write left free, what stops the proof");
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
 
-  auto model = models::ParseModel(model_name);
+  auto model = models::ParseModelChoice(model_name);
   if (!model.ok()) return ReportError(model.status());
   auto points = models::ParseCrashPoints(points_name);
   if (!points.ok()) return ReportError(points.status());
-  o.model = *model;
+  o.model = model->kind;
+  o.reorder = model->reorder;
   o.points = *points;
   o.digests = false;
   auto log = trace::Log::Open(trace);
@@ -144,6 +150,7 @@ int RunStates(std::vector<std::string> args) {
         {"from_mark", from_mark.empty() ? nlohmann::json(nullptr) : nlohmann::json(from_mark)},
         {"from_mark_default", from_default},
         {"max_states", o.max_states},
+        {"beyond_contract", models::BeyondContract(o.model)},
         {"total",
          {{"possible", cov.possible.str()},
           {"generated", cov.generated},
@@ -165,8 +172,14 @@ int RunStates(std::vector<std::string> args) {
     fmt::print("{}\n", j.dump(2));
     return kExitOk;
   }
-  fmt::print("trace {}  model {}  points {}{}\n\n", trace, model_name, points_name,
+  fmt::print("trace {}  model {}  points {}{}\n", trace, model_name, points_name,
              from_mark.empty() ? "" : "  from mark " + from_mark);
+  if (o.model == models::ModelKind::kReorder)
+    fmt::print("beyond the block layer's contract: the states of a lower layer that reorders writes across {} "
+               "flush{} (a segment's window starts {} barrier{} before its crash points; segments overlap, "
+               "each state counted once)\n",
+               o.reorder, o.reorder == 1 ? "" : "es", o.reorder, o.reorder == 1 ? "" : "s");
+  fmt::print("\n");
   fmt::print("{:>7} {:>8} {:>15} {:>7} {:>6} {:>22} {:>10} {:>6}  {}\n", "segment", "barrier",
              "window", "writes", "units", "possible", "generated", "dups", "strategy");
   for (const models::Segment& s : space->segments()) {

@@ -13,6 +13,13 @@
 // they are independent of each other (2^n ideals) or, for `prefix`, a chain (n+1 ideals). The
 // segmenter (plan.h) enumerates and counts windows from here; kOverwrittenBy edges tell it which
 // states are certainly identical (a state keeping x and y is the image of the state keeping only y).
+//
+// reorder:K (beyond the contract) keeps this graph and reads its windows differently: for a crash
+// after barrier j, the K barriers before it are not honoured, so their kDurableOnlyIf edges do not hold
+// and the states are the ideals of the graph where barriers j-K+1..j are plain members. Windows(K)
+// gives, per barrier j, that merged window: its base is barrier j-K (the start of the log when j < K)
+// and its members every content entry after it up to barrier j+1, the FUA barriers between included;
+// its overwrites are found among all of those members.
 #pragma once
 
 #include <cstddef>
@@ -44,6 +51,9 @@ using Vertex = Graph::vertex_descriptor;
 struct Window {
   Vertex barrier = 0;                // vertex 0 for the window before the first barrier
   size_t barrier_entry = kNoEntry;   // its entry, kNoEntry for the start of the log
+  size_t base_entry = kNoEntry;      // the barrier every state keeps: barrier_entry, or for reorder:K
+                                     // the barrier K before it (kNoEntry: the start of the log)
+  bool merged = false;               // reorder:K: members span more than one window of the graph
   size_t end = 0;                    // the next barrier's entry (or the log's size): the window is
                                      // the entries (barrier_entry, end)
   std::vector<size_t> members;       // content entries of the window, in log order
@@ -55,13 +65,16 @@ class DependencyGraph {
   static DependencyGraph Build(const trace::Log& log, const Rule& rule);
 
   const Graph& graph() const { return g_; }
-  // One window per barrier (and the start of the log), in log order, read off the edges.
-  std::vector<Window> Windows() const;
-  // kOverwrittenBy edges among the members of `w`, as (x, y) entry pairs.
+  // One window per barrier (and the start of the log), in log order, read off the edges; with
+  // `reorder` K > 0, each merged with the K windows before it (above).
+  std::vector<Window> Windows(uint32_t reorder = 0) const;
+  // kOverwrittenBy edges among the members of `w`, as (x, y) entry pairs (for a merged window, the
+  // same rule applied to all its members).
   std::vector<std::pair<size_t, size_t>> Overwrites(const Window& w) const;
 
  private:
   Graph g_;
+  const trace::Log* log_ = nullptr;
   size_t log_size_ = 0;
   bool chain_ = false;  // windows are chains (prefix)
 };

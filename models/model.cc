@@ -2,6 +2,9 @@
 #include "models/model.h"
 
 #include <algorithm>
+#include <charconv>
+
+#include <fmt/core.h>
 
 namespace torn::models {
 namespace {
@@ -13,7 +16,9 @@ struct Named {
 constexpr Named kModels[] = {{ModelKind::kPrefix, "prefix"},
                              {ModelKind::kEpoch, "epoch"},
                              {ModelKind::kFuaBarrier, "fua-barrier"},
-                             {ModelKind::kTornSector, "torn-sector"}};
+                             {ModelKind::kTornSector, "torn-sector"},
+                             {ModelKind::kReorder, "reorder"}};
+constexpr std::string_view kReorderPrefix = "reorder:";
 
 struct NamedPoints {
   CrashPoints points;
@@ -29,11 +34,37 @@ constexpr NamedPoints kPoints[] = {{CrashPoints::kAll, "all"},
 Result<ModelKind> ParseModel(std::string_view name) {
   std::string known;
   for (const Named& m : kModels) {
+    if (m.kind == ModelKind::kReorder) continue;
     if (m.name == name) return m.kind;
     known += (known.empty() ? "" : ", ") + std::string(m.name);
   }
   return BadInput("unknown model '" + std::string(name) + "' (models: " + known + ")");
 }
+
+Result<ModelChoice> ParseModelChoice(std::string_view name) {
+  if (name.starts_with(kReorderPrefix) || name == "reorder") {
+    std::string_view k = name.substr(std::min(name.size(), kReorderPrefix.size()));
+    uint32_t v = 0;
+    auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), v);
+    if (k.empty() || ec != std::errc() || end != k.data() + k.size() || v < 1 || v > kMaxReorder)
+      return BadInput(fmt::format("model '{}': reorder:K needs K, the barriers a window may extend across, "
+                                  "from 1 to {} (e.g. reorder:1)", name, kMaxReorder));
+    return ModelChoice{ModelKind::kReorder, v};
+  }
+  for (const Named& m : kModels)
+    if (m.kind != ModelKind::kReorder && m.name == name) return ModelChoice{m.kind, 0};
+  std::string known;
+  for (const Named& m : kModels)
+    known += (known.empty() ? "" : ", ") + std::string(m.name) + (m.kind == ModelKind::kReorder ? ":K" : "");
+  return BadInput("unknown model '" + std::string(name) + "' (models: " + known + ")");
+}
+
+std::string ModelLabel(ModelKind kind, uint32_t reorder) {
+  if (kind == ModelKind::kReorder) return fmt::format("reorder:{}", reorder);
+  return std::string(ModelName(kind));
+}
+
+bool BeyondContract(ModelKind kind) { return kind == ModelKind::kEpoch || kind == ModelKind::kReorder; }
 
 std::string_view ModelName(ModelKind kind) {
   for (const Named& m : kModels)
@@ -61,7 +92,7 @@ bool CrashState::durable(size_t entry) const {
 
 BigCount CrashState::covers() const {
   BigCount n = BigCount(1) << fixed;
-  return covers_previous ? n - 1 : n;
+  return covers_previous ? n - (BigCount(1) << previous_fixed) : n;
 }
 
 bool IsPrefixThrough(const CrashState& state, size_t entry) {

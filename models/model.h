@@ -7,6 +7,8 @@
 //   barrier        for `fua-barrier`: a flush entry or a FUA write; for `epoch`: a flush entry.
 //   segment        the content entries between one barrier and the next; a crash inside a segment keeps
 //                  everything up to and including the barrier, and any subset of the segment's entries.
+//                  Under `reorder:K` the segment of a barrier starts K barriers earlier (the K barriers
+//                  between are not honoured), so consecutive segments overlap.
 //   crash point    the last entry logged before the power cut.
 //   state          a durable set of entries (the image follows from it). Several crash points may leave
 //                  the same durable set; it is one state, listed once, reachable at every crash point in
@@ -40,11 +42,27 @@ using BigCount = boost::multiprecision::cpp_int;  // 2^n for a segment of n writ
 // Segment::barrier of the first segment when no barrier precedes it (the window starts at entry 0).
 inline constexpr size_t kNoEntry = static_cast<size_t>(-1);
 
-enum class ModelKind { kPrefix, kEpoch, kFuaBarrier, kTornSector };
+enum class ModelKind { kPrefix, kEpoch, kFuaBarrier, kTornSector, kReorder };
 inline constexpr ModelKind kDefaultModel = ModelKind::kFuaBarrier;
-// "prefix", "epoch", "fua-barrier", "torn-sector"; an error lists the names.
+// "prefix", "epoch", "fua-barrier", "torn-sector"; an error lists the names. "reorder:K" is
+// ParseModelChoice's (it has a parameter).
 Result<ModelKind> ParseModel(std::string_view name);
 std::string_view ModelName(ModelKind kind);
+
+// A model with its parameter: `reorder:K` (K >= 1, at most kMaxReorder) is kReorder with reorder = K,
+// the number of barriers a window may extend across. It is beyond the block layer's contract: its
+// states are those of a lower layer that does not honour the last K flushes or FUA writes.
+inline constexpr uint32_t kMaxReorder = 64;
+struct ModelChoice {
+  ModelKind kind = kDefaultModel;
+  uint32_t reorder = 0;
+};
+Result<ModelChoice> ParseModelChoice(std::string_view name);
+// "reorder:K" for kReorder, ModelName(kind) otherwise.
+std::string ModelLabel(ModelKind kind, uint32_t reorder);
+// Whether the model's states can be out of the block layer's contract (epoch, reorder:K): a violation
+// found under it is "possible under a weaker lower layer", not a file-system bug.
+bool BeyondContract(ModelKind kind);
 
 // The mark torn record inserts after mkfs. Crash states inside mkfs are not interesting (mkfs is not
 // crash-safe and does not claim to be) and flood the output: when the user names no --from-mark and the
@@ -77,10 +95,13 @@ struct CrashState {
   bool duplicate = false;
   // Reduction (FixUnits below): this state keeps `fixed` units of its window durable because they
   // were proven not to change its verdicts; it stands for the 2^fixed states that differ from it only
-  // in those units, less one when `covers_previous` (the state with all of the window's units dropped
-  // is the previous segment's, counted there).
+  // in those units, less those of the previous segment when `covers_previous`: the states dropping
+  // every unit logged after that segment's last crash point (Segment::shared), 2^previous_fixed of
+  // them, `previous_fixed` being how many of the fixed units were logged before it (0 but under
+  // reorder:K: otherwise the one state counted there is the one with all of the window's units dropped).
   uint32_t fixed = 0;
   bool covers_previous = false;
+  uint32_t previous_fixed = 0;
 
   bool durable(size_t entry) const;  // whole-entry durability (a torn entry counts as not durable)
   BigCount covers() const;           // the states this one stands for: 1 without a reduction
@@ -116,6 +137,11 @@ struct Segment {
   uint64_t fixed = 0;
   BigCount groups = 0;
   BigCount covered = 0;
+  // States shared with the previous segment, counted there: with `shares_previous`, those that drop
+  // every unit past the first `shared` (2^shared of them; shared is 0 but for reorder:K, where the
+  // previous segment's window overlaps this one).
+  bool shares_previous = false;
+  uint64_t shared = 0;
 };
 
 struct Coverage {
@@ -135,6 +161,7 @@ using FixUnits = std::function<Result<std::vector<uint8_t>>(const Segment&, std:
 
 struct SpaceOptions {
   ModelKind model = kDefaultModel;
+  uint32_t reorder = 0;              // kReorder: K, the barriers a window may extend across
   CrashPoints points = CrashPoints::kAll;
   // Only crash points at or after this entry: the power cut came after it was logged (--from-mark).
   std::optional<size_t> from_entry;

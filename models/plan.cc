@@ -79,6 +79,23 @@ void MakePrefixes(const trace::Log& log, const Window& w, size_t lo, const Space
 // The units the walker draws from: those the reduction did not fix.
 uint64_t FreeUnits(const SegmentPlan& sp) { return sp.units.size() - sp.info.fixed; }
 
+// Of the first `shared` units (those the previous segment's states may hold), how many are free; and
+// whether a unit past them is fixed (then no group lies wholly in the previous segment).
+uint64_t FreeShared(const SegmentPlan& sp) {
+  if (sp.fixed.empty()) return sp.shared;
+  return sp.shared - static_cast<uint64_t>(std::count(sp.fixed.begin(), sp.fixed.begin() + sp.shared, uint8_t{1}));
+}
+bool FixedPastShared(const SegmentPlan& sp) {
+  return !sp.fixed.empty() && std::count(sp.fixed.begin() + sp.shared, sp.fixed.end(), uint8_t{1}) > 0;
+}
+
+// The groups a bounded walk draws from: those holding a state that is not the previous segment's
+// with every group standing for 2^fixed states, so the groups keeping no free unit past the shared
+// ones are left out (FreeWalkPlan in state_space.cc).
+BigCount BoundedPool(const SegmentPlan& sp) {
+  return Pow2(FreeUnits(sp)) - (sp.skip_base ? Pow2(FreeShared(sp)) : BigCount(0));
+}
+
 void ChooseStrategy(SegmentPlan& sp, uint64_t share, uint64_t seed) {
   Segment& s = sp.info;
   if (s.groups <= share) {
@@ -89,21 +106,24 @@ void ChooseStrategy(SegmentPlan& sp, uint64_t share, uint64_t seed) {
     return;
   }
   sp.exhaustive = false;
-  s.generated = share;
-  // Bounded with a reduction: the group of "every free unit dropped" is left out when it holds the
-  // previous segment's state (FreeWalkPlan), so each generated state stands for exactly 2^fixed.
-  s.covered = BigCount(share) << s.fixed;
+  // Bounded with a reduction: the groups holding the previous segment's states are left out
+  // (BoundedPool), so each generated state stands for exactly 2^fixed; under reorder:K the pool may
+  // be smaller than `groups` by more than the share left.
+  BigCount pool = sp.kind == WindowKind::kSubsets ? BoundedPool(sp) : s.groups;
+  s.generated = pool < share ? pool.convert_to<uint64_t>() : share;
+  s.covered = BigCount(s.generated) << s.fixed;
   if (sp.kind == WindowKind::kPrefixes) {
     sp.random = share;
     s.strategy = fmt::format("bounded: {} evenly spaced prefixes", share);
     return;
   }
+  const uint64_t free = FreeUnits(sp), free_shared = FreeShared(sp);
   sp.k = -1;
-  while (static_cast<uint64_t>(sp.k + 1) <= FreeUnits(sp) &&
-         NeighbourhoodSize(FreeUnits(sp), sp.k + 1, sp.skip_base) <= share / 2)
+  while (static_cast<uint64_t>(sp.k + 1) <= free &&
+         NeighbourhoodSize(free, sp.k + 1, sp.skip_base, free_shared) <= s.generated / 2)
     ++sp.k;
-  uint64_t near = NeighbourhoodSize(FreeUnits(sp), sp.k, sp.skip_base);
-  sp.random = share - near;
+  uint64_t near = NeighbourhoodSize(free, sp.k, sp.skip_base, free_shared);
+  sp.random = s.generated - near;
   s.strategy = sp.k >= 0 ? fmt::format("bounded: keep or drop at most {} units ({} states) + {} "
                                        "random (seed {})",
                                        sp.k, near, sp.random, seed)
@@ -121,7 +141,7 @@ uint64_t CountDuplicates(const SegmentPlan& sp) {
   for (uint32_t u = 0; u < n; ++u)
     if (covers[u]) shadowed.push_back(u);
   uint64_t count = 0;
-  for (uint64_t m = sp.skip_base ? 1 : 0; m < (uint64_t{1} << n); ++m) {
+  for (uint64_t m = sp.skip_base ? uint64_t{1} << sp.shared : 0; m < (uint64_t{1} << n); ++m) {
     for (uint32_t u : shadowed) {
       if ((m >> u & 1) && (m & covers[u])) {
         ++count;
@@ -142,15 +162,17 @@ Status Reduce(const FixUnits& fix_units, SegmentPlan& sp) {
   if (n == 0) return Status::Ok();
   sp.fixed = std::move(fixed);
   sp.info.fixed = n;
-  // With fixed units the group of "every free unit dropped" holds other states than the previous
-  // segment's, so it is drawn (exhaustive) and stands for one state fewer.
+  // With a fixed unit past the shared ones, the groups keeping no free unit past them hold other
+  // states than the previous segment's, so they are drawn (exhaustive) and stand for 2^previous_fixed
+  // states fewer; without one they hold only the previous segment's states and are left out.
   sp.info.groups = Pow2(sp.units.size() - n);
+  if (sp.skip_base && !FixedPastShared(sp)) sp.info.groups -= Pow2(FreeShared(sp));
   return Status::Ok();
 }
 
 }  // namespace
 
-uint64_t NeighbourhoodSize(uint64_t n, int k, bool skip_base) {
+uint64_t NeighbourhoodSize(uint64_t n, int k, bool skip_base, uint64_t shared) {
   if (k < 0) return 0;
   uint64_t kk = static_cast<uint64_t>(k);
   BigCount total;
@@ -163,7 +185,15 @@ uint64_t NeighbourhoodSize(uint64_t n, int k, bool skip_base) {
       choose = choose * (n - j) / (j + 1);
     }
   }
-  if (skip_base) total -= 1;
+  if (skip_base) {
+    // The skipped states are the subsets of the first `shared` units; those of size j are in the
+    // neighbourhood when j <= k or j >= n - k.
+    BigCount choose = 1;  // C(shared, j)
+    for (uint64_t j = 0; j <= shared; ++j) {
+      if (j <= kk || j + kk >= n) total -= choose;
+      choose = choose * (shared - j) / (j + 1);
+    }
+  }
   return Saturate(total);
 }
 
@@ -172,6 +202,9 @@ Result<Plan> PlanStates(const trace::Log& log, const SpaceOptions& options) {
     return BadInput(log.name() + ": crash points from entry " + std::to_string(*options.from_entry) +
                     ": past the last entry");
   const Rule& rule = RuleFor(options.model);
+  const uint32_t reorder = options.model == ModelKind::kReorder ? options.reorder : 0;
+  if (options.model == ModelKind::kReorder && (reorder < 1 || reorder > kMaxReorder))
+    return BadInput(fmt::format("reorder:{}: K must be from 1 to {}", reorder, kMaxReorder));
   DependencyGraph graph = DependencyGraph::Build(log, rule);
   std::vector<uint64_t> content_before(log.size() + 1, 0);
   for (size_t i = 0; i < log.size(); ++i)
@@ -179,7 +212,7 @@ Result<Plan> PlanStates(const trace::Log& log, const SpaceOptions& options) {
 
   Plan plan;
   std::optional<size_t> prev_last;
-  for (const Window& w : graph.Windows()) {
+  for (const Window& w : graph.Windows(reorder)) {
     size_t lo = w.barrier_entry == kNoEntry ? 0 : w.barrier_entry;
     SegmentPlan sp;
     for (size_t c = lo; c < w.end; ++c)
@@ -188,20 +221,29 @@ Result<Plan> PlanStates(const trace::Log& log, const SpaceOptions& options) {
     std::optional<size_t> first = sp.points.front(), last = sp.points.back();
     sp.kind = w.chain ? WindowKind::kPrefixes : WindowKind::kSubsets;
     sp.first_point = *first;
-    sp.info.barrier = w.barrier_entry;
-    sp.info.base_end = sp.info.first = w.barrier_entry == kNoEntry ? 0 : w.barrier_entry + 1;
+    sp.info.barrier = w.base_entry;
+    sp.info.base_end = sp.info.first = w.base_entry == kNoEntry ? 0 : w.base_entry + 1;
     sp.info.last = *last;
-    // The base equals the previous segment's largest state when no content was logged in between.
-    sp.skip_base = prev_last && content_before[lo + 1] == content_before[*prev_last + 1];
-    prev_last = *last;
     MakeUnits(log, graph, w, *last, rule.sector_units, sp);
     sp.info.units = sp.units.size();
+    if (prev_last && sp.info.base_end <= *prev_last + 1) {
+      // reorder:K: the windows overlap; the states keeping only units logged up to the previous
+      // segment's last point are that segment's.
+      sp.skip_base = true;
+      while (sp.shared < sp.units.size() && sp.units[sp.shared].entry <= *prev_last) ++sp.shared;
+    } else {
+      // The base equals the previous segment's largest state when no content was logged in between.
+      sp.skip_base = prev_last && content_before[sp.info.base_end] == content_before[*prev_last + 1];
+    }
+    sp.info.shares_previous = sp.skip_base;
+    sp.info.shared = sp.shared;
+    prev_last = *last;
     for (size_t m : w.members) sp.info.content_entries += m <= *last;
     if (sp.kind == WindowKind::kPrefixes) {
       MakePrefixes(log, w, lo, options, sp);
       sp.info.possible = sp.prefixes.size();
     } else {
-      sp.info.possible = Pow2(sp.units.size()) - (sp.skip_base ? 1 : 0);
+      sp.info.possible = Pow2(sp.units.size()) - (sp.skip_base ? Pow2(sp.shared) : BigCount(0));
     }
     if (sp.info.possible == 0) continue;
     sp.info.index = plan.segments.size();

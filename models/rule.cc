@@ -14,6 +14,7 @@ constexpr Rule kRules[] = {
     {ModelKind::kEpoch, FlushBarrier, WindowKind::kSubsets, false},
     {ModelKind::kFuaBarrier, FlushOrFuaBarrier, WindowKind::kSubsets, false},
     {ModelKind::kTornSector, FlushOrFuaBarrier, WindowKind::kSubsets, true},
+    {ModelKind::kReorder, FlushOrFuaBarrier, WindowKind::kSubsets, false},
 };
 
 }  // namespace

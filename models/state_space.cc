@@ -44,9 +44,11 @@ const std::vector<uint8_t>& StateSpace::fixed(size_t segment) const {
 namespace {
 
 // The plan the walker walks: the segment's free units only (all of them without a reduction). With a
-// reduction, the group of "every free unit dropped" is drawn when the segment is exhaustive (it holds
-// states besides the previous segment's) and left out when bounded (so that every generated state
-// stands for exactly 2^fixed states, plan.cc).
+// reduction, the groups keeping no free unit past the shared ones (plan.h; for every model but
+// reorder:K, the group of "every free unit dropped") are drawn when the segment is exhaustive and a
+// fixed unit past the shared ones makes them hold states besides the previous segment's; they are
+// left out when bounded (so that every generated state stands for exactly 2^fixed states, plan.cc)
+// or when they hold only the previous segment's states.
 SegmentPlan FreeWalkPlan(const SegmentPlan& sp, std::vector<uint32_t>& free_units) {
   free_units.clear();
   if (sp.fixed.empty()) return sp;
@@ -54,12 +56,18 @@ SegmentPlan FreeWalkPlan(const SegmentPlan& sp, std::vector<uint32_t>& free_unit
   free.units.clear();
   free.shadows.clear();
   free.fixed.clear();
+  bool fixed_past_shared = false;
+  free.shared = 0;
   for (uint32_t u = 0; u < sp.units.size(); ++u) {
-    if (sp.fixed[u]) continue;
+    if (sp.fixed[u]) {
+      fixed_past_shared |= u >= sp.shared;
+      continue;
+    }
     free_units.push_back(u);
     free.units.push_back(sp.units[u]);
+    free.shared += u < sp.shared;
   }
-  free.skip_base = sp.skip_base && !sp.exhaustive;
+  free.skip_base = sp.skip_base && (!sp.exhaustive || !fixed_past_shared);
   return free;
 }
 
@@ -107,6 +115,7 @@ Status StateSpace::ForEach(const std::function<Status(const CrashState&)>& visit
   for (const SegmentPlan& sp : impl_->plan.segments) {
     const SegmentPlan walk = FreeWalkPlan(sp, free_units);
     const uint32_t fixed = static_cast<uint32_t>(sp.info.fixed);
+    const uint32_t fixed_shared = sp.shared - walk.shared;  // fixed units the previous segment may hold
     if (digests) {
       TORN_RETURN_IF_ERROR(content.Enter(sp.info.base_end, sp.info.last, /*keep_data=*/false));
       write_of_unit.resize(sp.units.size());
@@ -145,8 +154,9 @@ Status StateSpace::ForEach(const std::function<Status(const CrashState&)>& visit
       st.id = id++;
       DescribeState(sp, w, bits, st);
       st.fixed = fixed;
-      st.covers_previous = fixed > 0 && sp.skip_base &&
-                           std::none_of(w.bits().begin(), w.bits().end(), [](uint8_t b) { return b != 0; });
+      st.covers_previous = fixed > 0 && sp.skip_base && !walk.skip_base &&
+                           std::none_of(w.bits().begin() + walk.shared, w.bits().end(), [](uint8_t b) { return b != 0; });
+      st.previous_fixed = st.covers_previous ? fixed_shared : 0;
       if (digests) {
         for (uint32_t u : toggled) {
           const Unit& unit = sp.units[u];

@@ -63,11 +63,12 @@ bool Walker::Next() {
         more = StepPrefix();
       } else if (plan_.exhaustive) {
         phase_ = Phase::kGray;
-        gray_i_ = plan_.skip_base ? 1 : 0;
-        if (gray_i_) Toggle(0);
+        gray_i_ = plan_.skip_base ? uint64_t{1} << plan_.shared : 0;
+        for (uint64_t g = gray_i_ ^ (gray_i_ >> 1); g; g &= g - 1) Toggle(static_cast<uint32_t>(std::countr_zero(g)));
         more = true;
       } else {
         more = NextBounded();
+        while (more && Skipped()) more = NextBounded();
       }
       break;
     case Phase::kGray:
@@ -82,6 +83,7 @@ bool Walker::Next() {
     case Phase::kDrop:
     case Phase::kRandom:
       more = NextBounded();
+      while (more && Skipped()) more = NextBounded();
       break;
     case Phase::kDone:
       return false;
@@ -142,10 +144,7 @@ bool Walker::NextCombination() {
 bool Walker::NextBounded() {
   const int k = plan_.k;
   if (phase_ == Phase::kStart) {
-    if (k >= 0 && StartCombinations(false, 0)) {
-      if (!plan_.skip_base) return true;
-      return NextBounded();  // the empty state belongs to the previous segment
-    }
+    if (k >= 0 && StartCombinations(false, 0)) return true;  // Next() steps past it when skipped
     phase_ = Phase::kRandom;
     return NextRandom();
   }
@@ -171,23 +170,32 @@ bool Walker::NextRandom() {
   const int k = plan_.k;
   scratch_.assign(n_, 0);
   while (true) {
-    size_t ones = 0;
+    size_t ones = 0, past_shared = 0;
     if (n_ <= 64) {
       uint64_t x = PermuteBits(random_i_++, static_cast<unsigned>(n_), seed_);
       for (size_t u = 0; u < n_; ++u) scratch_[u] = (x >> u) & 1;
       ones = static_cast<size_t>(std::popcount(x));
+      past_shared = plan_.shared >= 64 ? 0 : static_cast<size_t>(std::popcount(x >> plan_.shared));
     } else {
       for (size_t u = 0; u < n_; u += 64) {
         uint64_t x = rng_();
-        for (size_t b = 0; b < 64 && u + b < n_; ++b) ones += scratch_[u + b] = (x >> b) & 1;
+        for (size_t b = 0; b < 64 && u + b < n_; ++b) {
+          ones += scratch_[u + b] = (x >> b) & 1;
+          past_shared += u + b >= plan_.shared && scratch_[u + b];
+        }
       }
     }
     bool near = static_cast<int64_t>(ones) <= k || static_cast<int64_t>(n_ - ones) <= k;
-    if (!near && !(plan_.skip_base && ones == 0)) break;
+    if (!near && !(plan_.skip_base && past_shared == 0)) break;
   }
   SetAll(scratch_);
   ++random_done_;
   return true;
+}
+
+bool Walker::Skipped() const {
+  if (!plan_.skip_base || plan_.kind != WindowKind::kSubsets) return false;
+  return std::none_of(bits_.begin() + std::min<size_t>(plan_.shared, n_), bits_.end(), [](uint8_t b) { return b != 0; });
 }
 
 void Walker::AssertWalker() const { assert(InvariantsHold()); }
@@ -204,11 +212,7 @@ bool Walker::InvariantsHold() const {
     for (uint32_t u = 0; u < n_; ++u)
       if (bits_[u] != (u < keep)) return false;
   }
-  if (plan_.skip_base && plan_.kind == WindowKind::kSubsets) {  // 6
-    bool any = false;
-    for (uint8_t b : bits_) any |= b != 0;
-    if (!any) return false;
-  }
+  if (Skipped()) return false;  // 6
   return true;
 }
 

@@ -8,9 +8,11 @@
 //      (for the first state: the units set in it, all bytes starting at 0).
 //   3. At most the plan's `generated` states are produced, and exactly that many when the walk ends.
 //   4. Exhaustive subsets: the binary-reflected Gray code; state i is gray(i) = i ^ (i >> 1) over the
-//      units (unit 0 the lowest bit), i from skip_base to 2^n - 1: each step toggles one unit.
+//      units (unit 0 the lowest bit), i from 0 (2^shared with skip_base) to 2^n - 1: each step toggles
+//      one unit. gray(i) keeps no unit past the first `shared` exactly when i < 2^shared.
 //   5. Prefixes: units [0, keep) are set and the rest clear, `keep` growing from state to state.
-//   6. With skip_base the empty state (the previous segment's) is never produced.
+//   6. With skip_base no state keeping no unit past the first `shared` (the previous segment's; the
+//      empty state when shared is 0) is produced.
 //   7. Bounded subsets, in three phases, no state twice: every state keeping j <= k units (j ascending,
 //      combinations in lexicographic order); every state dropping j <= k units that phase one did not
 //      produce; then `random` states keeping more than k and fewer than n - k units, drawn in the order
@@ -42,6 +44,7 @@ class Walker {
   bool InvariantsHold() const;
 
  private:
+  bool Skipped() const;  // the current state is the previous segment's (invariant 6)
   enum class Phase { kStart, kGray, kPrefix, kKeep, kDrop, kRandom, kDone };
   void Toggle(uint32_t unit);
   void SetAll(const std::vector<uint8_t>& target);

@@ -12,19 +12,27 @@
 namespace torn::models {
 namespace {
 
-SegmentPlan SubsetsPlan(size_t n, uint64_t generated, bool skip_base) {
+// `shared`: with skip_base, the states keeping no unit past the first `shared` are skipped (reorder:K).
+SegmentPlan SubsetsPlan(size_t n, uint64_t generated, bool skip_base, uint32_t shared = 0) {
   SegmentPlan sp;
   for (size_t u = 0; u < n; ++u) sp.units.push_back({u, 0, 1});
   sp.skip_base = skip_base;
-  sp.info.possible = (BigCount(1) << n) - (skip_base ? 1 : 0);
+  sp.shared = shared;
+  sp.info.possible = (BigCount(1) << n) - (skip_base ? BigCount(1) << shared : BigCount(0));
   sp.info.generated = generated;
   sp.exhaustive = sp.info.possible == generated;
   if (!sp.exhaustive) {
     sp.k = -1;
-    while (NeighbourhoodSize(n, sp.k + 1, skip_base) <= generated / 2) ++sp.k;
-    sp.random = generated - NeighbourhoodSize(n, sp.k, skip_base);
+    while (NeighbourhoodSize(n, sp.k + 1, skip_base, shared) <= generated / 2) ++sp.k;
+    sp.random = generated - NeighbourhoodSize(n, sp.k, skip_base, shared);
   }
   return sp;
+}
+
+bool KeepsPastShared(const std::vector<uint8_t>& bits, size_t shared) {
+  for (size_t u = shared; u < bits.size(); ++u)
+    if (bits[u]) return true;
+  return false;
 }
 
 std::vector<std::vector<uint8_t>> Walk(const SegmentPlan& sp, uint64_t seed) {
@@ -73,6 +81,34 @@ TEST(WalkerSynthetic, BoundedIsDistinctDeterministicAndHasTheNeighbourhood) {
   }
 }
 
+// reorder:K: the states keeping no unit past the first `shared` are the previous segment's. Exhaustive
+// walks start at gray(2^shared) and cover the rest once; bounded walks produce exactly `generated`
+// states (so NeighbourhoodSize counted the skipped ones right), none of them skipped ones.
+TEST(WalkerSynthetic, SharedUnitsAreSkipped) {
+  for (uint32_t shared : {1u, 3u, 7u}) {
+    auto sp = SubsetsPlan(10, 1024 - (1u << shared), true, shared);
+    auto states = Walk(sp, 1);
+    std::set<std::vector<uint8_t>> distinct(states.begin(), states.end());
+    EXPECT_EQ(distinct.size(), 1024u - (1u << shared));
+    for (const auto& s : distinct) EXPECT_TRUE(KeepsPastShared(s, shared));
+    for (size_t n : {9, 12, 40, 70}) {
+      for (uint64_t generated : {20u, 300u}) {
+        if (BigCount(generated) >= (BigCount(1) << n) - (BigCount(1) << shared)) continue;
+        auto bounded = SubsetsPlan(n, generated, true, shared);
+        auto got = Walk(bounded, 3);
+        ASSERT_EQ(got.size(), generated) << "n " << n << " shared " << shared;
+        std::set<std::vector<uint8_t>> d(got.begin(), got.end());
+        EXPECT_EQ(d.size(), generated);
+        for (const auto& s : d) EXPECT_TRUE(KeepsPastShared(s, shared)) << "n " << n;
+      }
+    }
+  }
+  // By hand: 4 units, the first 2 shared: the subsets with unit 2 or 3.
+  EXPECT_EQ(NeighbourhoodSize(4, 0, true, 2), 1u);   // {} and all four, less {} (shared)
+  EXPECT_EQ(NeighbourhoodSize(4, 1, true, 2), 7u);   // 10 states with <= 1 or >= 3 kept, less {},{0},{1}
+  EXPECT_EQ(NeighbourhoodSize(4, 2, true, 2), 12u);  // all 16, less the 4 subsets of {0,1}
+}
+
 TEST(WalkerSynthetic, PermuteBitsIsABijection) {
   for (unsigned n : {1u, 2u, 5u, 13u}) {
     std::set<uint64_t> seen;
@@ -112,6 +148,14 @@ TEST(DependencyGraphSynthetic, EdgesOfASmallLog) {
   for (auto e : boost::make_iterator_range(boost::out_edges(windows[2].barrier, gr)))
     deps.insert(gr[boost::target(e, gr)].entry);
   EXPECT_EQ(deps, (std::set<size_t>{2, 3, 4, 5}));
+  // reorder:1: each window merged with the one before; overwrites across the flush count there.
+  auto merged = g.Windows(1);
+  ASSERT_EQ(merged.size(), 3u);
+  EXPECT_EQ(merged[1].base_entry, kNoEntry);
+  EXPECT_EQ(merged[1].members, (std::vector<size_t>{0, 1, 3, 4, 5}));
+  EXPECT_EQ(g.Overwrites(merged[1]), (std::vector<std::pair<size_t, size_t>>{{0, 3}, {1, 4}, {4, 5}}));
+  EXPECT_EQ(merged[2].base_entry, 2u);
+  EXPECT_EQ(merged[2].members, (std::vector<size_t>{3, 4, 5, 6}));  // the FUA write 6 is a member
   // Under prefix the members form a chain.
   auto p = DependencyGraph::Build(*log, RuleFor(ModelKind::kPrefix));
   EXPECT_TRUE(p.Windows()[1].chain);
