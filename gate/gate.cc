@@ -78,6 +78,9 @@ Result<GateResult> RunGate(GateOptions o) {
   TORN_ASSIGN_OR_RETURN(trace::Expectations all,
                         trace::ReadExpectations(r.out + "/" + trace::kExpectationsFile));
   SplitExpectations(all, in.outer, in.inner);
+  if (in.inner.empty())
+    return BadInput("the workload " + result.workload +
+                    " recorded no inner manifest (`manifest inner-NAME $INNER`, gate/workload.h)");
   auto check_start = std::chrono::steady_clock::now();
   if (o.on_progress) o.on_progress("checking the lower device's crash states");
   TORN_RETURN_IF_ERROR(CheckLowerStates(o, in, result));

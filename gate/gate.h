@@ -12,9 +12,10 @@
 //      built and records INNER manifests (`manifest inner-NAME $INNER`, see workload.h for the key
 //      convention) after the inner file system's own syncs;
 //   2. check (gate/check.h): every crash state of the lower device from the mark `gate-setup` on,
-//      under the default model (fua-barrier) within a budget, coverage reported; for each: the outer
-//      level (e2fsck journal replay + e2fsck -fn), the backing file extracted from the recovered outer
-//      image with libext2fs, then the inner level (e2fsck + the data oracle over the inner manifests).
+//      under the default model (fua-barrier) within a budget, coverage reported; judged by classes at
+//      both levels: one lower state per outer class (e2fsck journal replay + e2fsck -fn, the backing
+//      file extracted from the recovered outer image with libext2fs), one extracted image per inner
+//      class (e2fsck + the data oracle over the inner manifests).
 //   3. report (gate/report.h): torn check's JSON with a `level` per violation, JUnit with one test case
 //      per crash-point group (a segment of the lower device: the states between two barriers).
 // Exit (cli/cmd_gate.cc): 0 every state passes, 1 violations, 2 error.
@@ -57,7 +58,12 @@ struct GateOptions {
   std::string workload_path;  // empty: the built-in workload
   std::string workload;       // its text (filled from workload_path or the built-in one)
   uint64_t device_bytes = 96ull << 20;
-  uint64_t max_states = 1000;  // budget of lower crash states
+  // Budget of generated lower states: with classes each is a group standing for many states
+  // (models/model.h, CrashState::covers), and every state it stands for is covered.
+  uint64_t max_states = 2500;
+  // Judge one state per class at each level (classes/, gate/check.h). Off: states share verdicts only
+  // when their images are identical (lower image; extracted inner image), as before classes.
+  bool classes = true;
   uint64_t seed = 1;
   int jobs = 2;
   std::string scratch_dir = "/dev/shm";
@@ -77,6 +83,21 @@ struct GateViolation {
   size_t crash_point = 0;
   std::vector<size_t> dropped;
   std::string detail;
+  std::string covers = "1";  // the lower states this one stands for (decimal): its members' set
+  std::string outer_class;   // hex class keys (empty without classes; inner: when it was reached)
+  std::string inner_class;
+};
+
+// One judged lower state: a member of a generated group (classes/members.h). For tests and tools;
+// the reports list violations only.
+struct JudgedState {
+  uint64_t id = 0;
+  size_t segment = 0, crash_point = 0;
+  std::vector<size_t> dropped;  // of the state judged
+  std::vector<size_t> fixed;    // entries it stands in for: the states that differ only there
+  std::string covers = "1";
+  std::string outer_class, inner_class;  // hex (inner: empty when the inner level was not reached)
+  std::vector<std::pair<Level, oracles::Oracle>> failed;
 };
 
 struct SegmentGroup {   // one JUnit test case
@@ -88,13 +109,21 @@ struct SegmentGroup {   // one JUnit test case
 
 struct GateResult {
   std::string kernel, loop_mode, inject, workload, model = "fua-barrier", strategy;
-  std::string possible;             // exact decimal
+  // Lower crash states (exact decimals): what the model allows, and what the judged states stand for
+  // (covered == possible: every lower state lies in a judged class). generated: groups the model
+  // generated within the budget; checked: the states judged (the groups' members, classes/members.h).
+  std::string possible, covered = "0";
   uint64_t generated = 0, checked = 0;
-  uint64_t distinct_lower = 0, distinct_inner = 0;  // images judged (not reused)
+  // Classes judged by e2fsck (each one image): outer (lower images), inner (extracted backing files).
+  // Without classes, the distinct images judged at each level.
+  uint64_t outer_classes = 0, inner_classes = 0;
+  bool classes = false;                 // classes were on
+  std::vector<std::string> reductions;  // what the outer reduction fixed, one line each
   size_t entries = 0;
   std::vector<std::string> inner_marks, outer_marks;  // manifest marks per level
   std::vector<GateViolation> violations;
   std::vector<SegmentGroup> groups;
+  std::vector<JudgedState> states;  // every judged state, in id order
   std::vector<std::string> notes;
   double boot_seconds = 0, record_seconds = 0, check_seconds = 0, total_seconds = 0;
 };

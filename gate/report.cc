@@ -30,31 +30,47 @@ nlohmann::json GateToJson(const GateResult& r) {
   j["model"] = r.model;
   j["strategy"] = r.strategy;
   j["entries"] = r.entries;
-  j["states"] = {{"possible", report::CountJson(r.possible)}, {"generated", r.generated}, {"checked", r.checked}};
-  j["distinct_images"] = {{"lower", r.distinct_lower}, {"inner", r.distinct_inner}};
+  j["states"] = {{"possible", report::CountJson(r.possible)},
+                 {"generated", r.generated},
+                 {"checked", r.checked},
+                 {"covered", report::CountJson(r.covered)}};
+  j["classes"] = {{"on", r.classes}, {"outer", r.outer_classes}, {"inner", r.inner_classes}};
+  j["reductions"] = r.reductions;
+  j["distinct_images"] = {{"lower", r.outer_classes}, {"inner", r.inner_classes}};
   j["manifests"] = {{"inner", r.inner_marks}, {"outer", r.outer_marks}};
   j["seconds"] = {{"boot", r.boot_seconds}, {"record", r.record_seconds}, {"check", r.check_seconds},
                   {"total", r.total_seconds}};
   j["notes"] = r.notes;
   nlohmann::json vs = nlohmann::json::array();
-  for (const auto& v : r.violations)
-    vs.push_back({{"id", v.id},
-                  {"level", std::string(LevelName(v.level))},
-                  {"oracle", std::string(oracles::OracleName(v.oracle))},
-                  {"state", v.state},
-                  {"segment", v.segment},
-                  {"crash_point", v.crash_point},
-                  {"dropped", v.dropped},
-                  {"detail", v.detail}});
+  for (const auto& v : r.violations) {
+    nlohmann::json x = {{"id", v.id},
+                        {"level", std::string(LevelName(v.level))},
+                        {"oracle", std::string(oracles::OracleName(v.oracle))},
+                        {"state", v.state},
+                        {"segment", v.segment},
+                        {"crash_point", v.crash_point},
+                        {"dropped", v.dropped},
+                        {"covers", report::CountJson(v.covers)}};
+    if (!v.outer_class.empty()) x["class"] = v.outer_class;
+    if (!v.inner_class.empty()) x["inner_class"] = v.inner_class;
+    x["detail"] = v.detail;
+    vs.push_back(std::move(x));
+  }
   j["violations"] = vs;
   return j;
 }
 
 std::string GateToJunit(const GateResult& r) {
   report::JunitSuite suite{.name = "torn gate", .time = r.total_seconds};
-  suite.properties = {{"kernel", r.kernel},           {"loop_mode", r.loop_mode},
-                      {"inject", r.inject},           {"model", r.model},
-                      {"states_possible", r.possible}, {"states_checked", std::to_string(r.checked)}};
+  suite.properties = {{"kernel", r.kernel},
+                      {"loop_mode", r.loop_mode},
+                      {"inject", r.inject},
+                      {"model", r.model},
+                      {"states_possible", r.possible},
+                      {"states_covered", r.covered},
+                      {"states_checked", std::to_string(r.checked)},
+                      {"classes_outer", r.classes ? std::to_string(r.outer_classes) : "off"},
+                      {"classes_inner", r.classes ? std::to_string(r.inner_classes) : "off"}};
   for (const auto& g : r.groups) {
     report::JunitCase c{.name = GroupName(g), .classname = "torn.gate." + r.loop_mode};
     if (!g.violations.empty()) {
@@ -83,14 +99,22 @@ std::string GateToText(const GateResult& r, const GateTextOptions& o) {
                      r.inject, r.workload);
   out += fmt::format("  lower crash states {} possible, {} generated, {} checked ({})\n", r.possible, r.generated,
                      r.checked, r.strategy);
-  out += fmt::format("  distinct images judged: {} lower, {} inner\n", r.distinct_lower, r.distinct_inner);
+  if (r.classes) {
+    out += fmt::format("  classes judged: {} outer, {} inner; states covered {}{}\n", r.outer_classes,
+                       r.inner_classes, r.covered, r.covered == r.possible ? ": every lower state" : "");
+  } else {
+    out += fmt::format("  distinct images judged (no classes): {} lower, {} inner; states covered {}\n",
+                       r.outer_classes, r.inner_classes, r.covered);
+  }
+  for (const auto& line : r.reductions) out += fmt::format("  {}\n", line);
   out += fmt::format("  time: boot {:.1f} s, recording {:.1f} s (boot included), checking {:.1f} s, total {:.1f} s\n",
                      r.boot_seconds, r.record_seconds, r.check_seconds, r.total_seconds);
   for (const auto& n : r.notes) out += fmt::format("  note: {}\n", n);
-  std::set<uint64_t> failing;
-  for (const auto& v : r.violations) failing.insert(v.state);
-  // The last line keeps its old wording ("PASS: 0 violations in N lower crash states"): CI scripts grep it.
-  if (r.violations.empty()) return out + fmt::format("\nPASS: 0 violations in {} lower crash states\n", r.checked);
+  std::map<uint64_t, std::string> failing;  // failing judged state -> the states it stands for
+  for (const auto& v : r.violations) failing[v.state] = v.covers;
+  // The last line starts as it always did ("PASS: 0 violations in N lower crash states", "FAIL: "): CI
+  // scripts grep it. N is the states covered: every one of them lies in a class that was judged.
+  if (r.violations.empty()) return out + fmt::format("\nPASS: 0 violations in {} lower crash states\n", r.covered);
 
   std::map<std::pair<Level, oracles::Oracle>, std::set<uint64_t>> by;
   for (const auto& v : r.violations) by[{v.level, v.oracle}].insert(v.state);
@@ -123,6 +147,7 @@ std::string GateToText(const GateResult& r, const GateTextOptions& o) {
                        oracles::OracleName(v.oracle), v.state, v.segment, v.crash_point);
     out += fmt::format("    dropped {} entries: {}\n", v.dropped.size(), report::ShortEntryList(v.dropped));
     out += fmt::format("    {}\n", v.detail);
+    if (v.covers != "1") out += fmt::format("    stands for {} lower states of its class ({})\n", v.covers, v.outer_class);
   }
   // An outer fsck violation is the lower image failing e2fsck: rebuilt by hand from the kept trace.
   auto outer = std::find_if(r.violations.begin(), r.violations.end(), [](const GateViolation& v) {
@@ -136,8 +161,11 @@ std::string GateToText(const GateResult& r, const GateTextOptions& o) {
   } else if (o.kept_trace.empty()) {
     out += "\n(--keep-trace DIR keeps the lower trace: torn replay DIR --to-entry CP --drop LIST rebuilds a state)\n";
   }
-  out += fmt::format("\nFAIL: {} violations in {} lower crash states ({} failing)\n", r.violations.size(),
-                     r.checked, failing.size());
+  models::BigCount failing_covered = 0;
+  for (const auto& [state, covers] : failing) failing_covered += models::BigCount(covers);
+  out += fmt::format("\nFAIL: {} violations in {} of {} lower crash states judged, standing for {} of the {} states "
+                     "covered\n",
+                     r.violations.size(), failing.size(), r.checked, failing_covered.str(), r.covered);
   if (n < r.violations.size())
     out += fmt::format("{} more not shown: --all lists every one, --json / --junit FILE keep them all\n",
                        r.violations.size() - n);

@@ -1,14 +1,19 @@
 // torn gate end to end on Debian's kernel in the lab VM (label vm): passes in both loop modes, fails
 // with each injected fault, and its JSON and JUnit reports have the contract's shape (one test case per
-// crash-point group of the lower device, failing states listed with their dropped entries).
-// Each run records a real dm-log-writes trace under QEMU and runs real e2fsck on every state; nothing
-// stands in for them. A small state budget keeps a run to a minute or two; coverage is checked to be
-// reported, not to be complete.
+// crash-point group of the lower device, failing states listed with their dropped entries, the
+// coverage and the classes judged at each level).
+// Each run records a real dm-log-writes trace under QEMU and runs real e2fsck on one state of every
+// class at both levels; nothing stands in for them. The passing runs use the default budget and must
+// cover every lower state (the gate workload's windows fit it); the failing ones a small budget, so a
+// run takes a minute or two.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include <boost/multiprecision/cpp_int.hpp>
 
 #include "base/temp_file.h"
 #include "lab/kernel.h"
@@ -17,21 +22,37 @@
 namespace torn::testing {
 namespace {
 
-constexpr const char* kBudget = "300";
+constexpr uint64_t kSmallBudget = 300;
+constexpr uint64_t kDefaultBudget = 2500;   // gate/gate.h, GateOptions::max_states
+
+using BigCount = boost::multiprecision::cpp_int;
+
+// A count of the JSON: a number, or its decimal digits when it does not fit in 64 bits.
+BigCount CountOf(const nlohmann::json& j) {
+  return j.is_string() ? BigCount(j.get<std::string>()) : BigCount(j.get<uint64_t>());
+}
 
 struct GateRun {
   RunResult result;
   nlohmann::json json;
   std::string junit;
+  uint64_t budget = 0;
 };
 
-GateRun Gate(std::vector<std::string> extra) {
+// budget 0: the default.
+GateRun Gate(std::vector<std::string> extra, uint64_t budget = kSmallBudget) {
   auto dir = TempDir::Create("torn-e2e-gate-").value();
   std::string junit = dir.path() + "/gate.xml";
-  std::vector<std::string> args = {"gate", "--json", "--junit", junit, "--budget", kBudget, "--jobs", "2"};
+  std::vector<std::string> args = {"gate", "--json", "--junit", junit, "--jobs", "2"};
+  if (budget) args.insert(args.end(), {"--budget", std::to_string(budget)});
   args.insert(args.end(), extra.begin(), extra.end());
   GateRun g;
-  g.result = RunTorn(args, 900);
+  g.budget = budget ? budget : kDefaultBudget;
+  // The JSON of a failing run lists every failing state judged: more than RunTorn keeps.
+  args.insert(args.begin(), TORN_BINARY);
+  auto run = RunChild({.argv = args, .timeout = std::chrono::seconds(900), .capture_limit = size_t{256} << 20});
+  if (!run.ok()) throw std::runtime_error(run.status().message());
+  g.result = std::move(run).value();
   // stdout's JSON comes after the progress lines of stderr (merged output).
   size_t at = g.result.output.find("\n{\n");
   if (at != std::string::npos) g.json = nlohmann::json::parse(g.result.output.substr(at + 1), nullptr, false);
@@ -54,9 +75,22 @@ void ExpectShape(const GateRun& g) {
   const auto& s = g.json["states"];
   ASSERT_TRUE(s.is_object());
   EXPECT_TRUE(s["possible"].is_number() || s["possible"].is_string());
-  EXPECT_GT(s["generated"].get<uint64_t>(), 0u);
-  EXPECT_EQ(s["checked"], s["generated"]);
-  EXPECT_LE(s["generated"].get<uint64_t>(), std::stoull(kBudget));
+  uint64_t generated = s["generated"].get<uint64_t>(), checked = s["checked"].get<uint64_t>();
+  EXPECT_GT(generated, 0u);
+  EXPECT_LE(generated, g.budget);
+  // A generated state is a group; its members are the states judged, each standing for some states.
+  EXPECT_GE(checked, generated);
+  EXPECT_GE(CountOf(s["covered"]), BigCount(checked)) << s.dump();
+  EXPECT_LE(CountOf(s["covered"]), CountOf(s["possible"])) << s.dump();
+  // One e2fsck'd lower image per outer class, at most one extracted image per outer class.
+  const auto& c = g.json["classes"];
+  EXPECT_EQ(c["on"], true);
+  uint64_t outer = c["outer"].get<uint64_t>(), inner = c["inner"].get<uint64_t>();
+  EXPECT_GT(outer, 0u);
+  EXPECT_LE(outer, checked);
+  EXPECT_LE(inner, outer);
+  EXPECT_EQ(g.json["distinct_images"], nlohmann::json({{"lower", outer}, {"inner", inner}}));
+  EXPECT_FALSE(g.json["reductions"].empty());
   EXPECT_FALSE(g.json["strategy"].get<std::string>().empty());
   EXPECT_EQ(g.json["manifests"]["inner"].size(), 3u) << g.json["manifests"].dump();
   for (const char* k : {"boot", "record", "check", "total"}) EXPECT_GT(g.json["seconds"][k].get<double>(), 0) << k;
@@ -66,10 +100,14 @@ void ExpectShape(const GateRun& g) {
     EXPECT_TRUE(v["dropped"].is_array());
     EXPECT_TRUE(v["crash_point"].is_number());
     EXPECT_FALSE(v["detail"].get<std::string>().empty());
+    EXPECT_GE(CountOf(v["covers"]), BigCount(1)) << v.dump();
+    EXPECT_EQ(v["class"].get<std::string>().size(), 32u) << v.dump();
   }
   // JUnit: one test case per crash-point group; a failure per group with violations, listing states.
   ASSERT_FALSE(g.junit.empty()) << g.result.output;
   EXPECT_NE(g.junit.find("<testsuite name=\"torn gate\""), std::string::npos);
+  EXPECT_NE(g.junit.find("<property name=\"states_covered\""), std::string::npos);
+  EXPECT_NE(g.junit.find("<property name=\"classes_inner\""), std::string::npos);
   size_t cases = Count(g.junit, "<testcase ");
   EXPECT_GT(cases, 0u);
   EXPECT_NE(g.junit.find("tests=\"" + std::to_string(cases) + "\""), std::string::npos);
@@ -83,18 +121,28 @@ void ExpectShape(const GateRun& g) {
   }
 }
 
+// With the default budget, every lower state of the gate's own recording lies in a judged class.
+void ExpectEveryStateCovered(const GateRun& g) {
+  EXPECT_EQ(g.json["strategy"], "exhaustive") << g.json["strategy"];
+  EXPECT_EQ(g.json["states"]["covered"], g.json["states"]["possible"]) << g.json["states"].dump();
+  // Many states per class: a class is judged once, and most lower states share one.
+  EXPECT_GT(CountOf(g.json["states"]["covered"]), BigCount(10 * g.json["classes"]["outer"].get<uint64_t>()));
+}
+
 TEST(GateVm, PassesBuffered) {
-  GateRun g = Gate({"--loop-mode", "buffered"});
+  GateRun g = Gate({"--loop-mode", "buffered"}, 0);
   EXPECT_EQ(g.result.status.code, 0) << g.result.output;
   ExpectShape(g);
+  ExpectEveryStateCovered(g);
   EXPECT_TRUE(g.json["violations"].empty());
   EXPECT_EQ(g.json["loop_mode"], "buffered");
 }
 
 TEST(GateVm, PassesDirect) {
-  GateRun g = Gate({"--loop-mode", "direct"});
+  GateRun g = Gate({"--loop-mode", "direct"}, 0);
   EXPECT_EQ(g.result.status.code, 0) << g.result.output;
   ExpectShape(g);
+  ExpectEveryStateCovered(g);
   EXPECT_TRUE(g.json["violations"].empty());
   EXPECT_EQ(g.json["loop_mode"], "direct");
 }
@@ -104,6 +152,8 @@ TEST(GateVm, FailsWithOuterNoBarrier) {
   EXPECT_EQ(g.result.status.code, 1) << g.result.output;
   ExpectShape(g);
   EXPECT_FALSE(g.json["violations"].empty());
+  EXPECT_TRUE(std::any_of(g.json["violations"].begin(), g.json["violations"].end(),
+                          [](const nlohmann::json& v) { return v["level"] == "outer"; }));
   EXPECT_NE(g.junit.find("<failure "), std::string::npos);
 }
 
@@ -112,6 +162,8 @@ TEST(GateVm, FailsWithInnerNoBarrier) {
   EXPECT_EQ(g.result.status.code, 1) << g.result.output;
   ExpectShape(g);
   ASSERT_FALSE(g.json["violations"].empty());
+  EXPECT_TRUE(std::any_of(g.json["violations"].begin(), g.json["violations"].end(),
+                          [](const nlohmann::json& v) { return v["level"] == "inner"; }));
   EXPECT_NE(g.junit.find("<failure "), std::string::npos);
 }
 
@@ -126,7 +178,9 @@ TEST(GateVm, KernelImageWithModulesDir) {
   RunResult r = RunTorn({"gate", "--kernel", image, "--modules", kernel->modules_dir, "--budget", "50"}, 900);
   EXPECT_EQ(r.status.code, 0) << r.output;
   EXPECT_NE(r.output.find("user kernel " + image), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("PASS: 0 violations in 50 lower crash states"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("lower crash states"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(", 50 generated, "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("PASS: 0 violations in "), std::string::npos) << r.output;
   // Without --modules the lab cannot find them, and says so.
   EXPECT_EQ(RunTorn({"gate", "--kernel", image, "--budget", "10"}).status.code, 2);
 }
