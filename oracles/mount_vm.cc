@@ -101,6 +101,11 @@ Result<Verdict> JudgeEnded(const ImageReport& r, int pack, const PackedImage& at
              lab.kernel.release + ")\n";
   for (const auto& l : r.mount_errors) v.output += l + "\n";
   v.output += "[mount exit " + std::to_string(r.mount_rc) + "]\n";
+  if (r.walked >= 0) {
+    v.output += "$ find /mnt -xdev; cat every file; ls -l every symlink (the walk)\n";
+    for (const auto& l : r.walk_errors) v.output += l + "\n";
+    v.output += "[walked " + std::to_string(r.walked) + " entries]\n";
+  }
   if (r.umount_rc >= 0) {
     for (const auto& l : r.umount_errors) v.output += l + "\n";
     v.output += "[umount exit " + std::to_string(r.umount_rc) + "]\n";
@@ -120,7 +125,10 @@ Result<Verdict> JudgeEnded(const ImageReport& r, int pack, const PackedImage& at
   }
   if (!ext4_error.empty()) {
     v.ok = false;
-    v.detail = "kernel reported an ext4 error during mount/umount in the lab VM: " + ext4_error;
+    v.detail = "kernel reported an ext4 error during mount/walk/umount in the lab VM: " + ext4_error;
+  } else if (!r.walk_errors.empty()) {
+    v.ok = false;
+    v.detail = "walking the mounted tree failed in the lab VM: " + r.walk_errors.front();
   } else if (r.umount_rc != 0) {
     v.ok = false;
     v.detail = "umount failed in the lab VM: " +
@@ -223,7 +231,7 @@ Result<VmMountResult> MountInVm(std::span<const MountImage> images, const VmMoun
     g.kernel = lab.kernel;
     g.initramfs = lab.initramfs;
     g.script = MountJobScript();
-    MountJobConfig config{o.image_timeout, -1, -1};
+    MountJobConfig config{o.image_timeout, -1, -1, o.walk};
     auto in_batch = [&](int k) { return k >= int(first) && k < int(end) ? k - int(first) : -1; };
     config.panic_at = in_batch(o.test_panic_at);
     config.hang_at = in_batch(o.test_hang_at);

@@ -9,13 +9,16 @@
 //      "TORN-MOUNT-BEGIN i" on the report channel, attaches the region with util-linux's
 //      `losetup -o OFF --sizelimit SIZE` (busybox's losetup has no --sizelimit), clears the kernel log,
 //      mounts it -t ext4 -o errors=remount-ro,nodev,nosuid,noexec,noatime (the kernel's journal
-//      replay), unmounts, detaches, syncs (so a later panic cannot lose what the kernel wrote), sends
-//      the kernel log and mount's complaints, and ends with "TORN-MOUNT-END i MOUNT_RC UMOUNT_RC".
+//      replay), walks the tree (readdir and lstat of every entry, read of every file and symlink, so
+//      that lookup-time errors surface; `walk`), unmounts, detaches, syncs (so a later panic cannot
+//      lose what the kernel wrote), sends the kernel log and the complaints of mount, the walk and
+//      umount, and ends with "TORN-MOUNT-END i MOUNT_RC UMOUNT_RC".
 //      A watchdog in the guest powers the machine off after `image_timeout` and says
 //      "TORN-MOUNT-HUNG i" first; the guest sets softlockup_panic so a locked CPU panics.
 //   3. On the host, per image that ended, the first that applies is the verdict's detail: a failed
 //      mount (mount's message and the kernel's first EXT4-fs/JBD2 line; e2fsck is not run, as on the
-//      host path), a kernel "EXT4-fs error" line, a failed umount, else `e2fsck -fn` (oracles/fsck.h,
+//      host path), a kernel "EXT4-fs error" line (at mount, during the walk or at umount), an error
+//      the walk met (find, cat or ls on stderr), a failed umount, else `e2fsck -fn` (oracles/fsck.h,
 //      journal replay off) on the image's region copied out of the pack as the kernel left it.
 //      e2fsck runs on the HOST, after the guest is gone, not in the guest: at native speed rather than
 //      under TCG emulation (measured: 0.03 s per image on the host), with the same binary, options, time
@@ -58,6 +61,7 @@ struct VmMountOptions {
   lab::Accel accel = lab::Accel::kAuto;
   std::chrono::seconds image_timeout{60};  // per image, mount + umount in the guest
   std::chrono::seconds boot_timeout{180};  // boot to the job's start (TCG: about 8 s)
+  bool walk = true;  // walk each mounted tree before the unmount (mount_vm_job.h); off: mount and umount
   FsckOptions fsck;  // for e2fsck -fn on the host (FullCheck: journal_replay and undo_file unused)
   size_t max_images_per_boot = 100;
   uint64_t max_pack_data_bytes = 2ull << 30;  // allocated bytes of one boot's images together

@@ -25,6 +25,14 @@ watchdog() {
   echo "@@torn: image $1: no answer in $LIMIT s, powering off"
   poweroff -f
 }
+# walk DIR: readdir and lstat of every entry, read of every file and symlink (mount_vm_job.h); prints
+# the number of entries.
+walk() {
+  n=$(find "$1" -xdev | wc -l)
+  find "$1" -xdev -type f -exec cat {} + > /dev/null
+  find "$1" -xdev -type l -exec ls -l {} + > /dev/null
+  echo $n
+}
 while read -r i off size; do
   say "TORN-MOUNT-BEGIN $i"
   echo "@@torn: image $i"
@@ -40,6 +48,11 @@ while read -r i off size; do
   mrc=$?
   send TORN-MOUNT-ERR "$i" /tmp/err
   urc=-1
+  if [ $mrc -eq 0 ] && [ "$WALK" = 1 ]; then
+    n=$(walk /mnt 2>/tmp/err)
+    send TORN-MOUNT-WALK-ERR "$i" /tmp/err
+    say "TORN-MOUNT-WALKED $i $n"
+  fi
   if [ $mrc -eq 0 ]; then
     umount /mnt 2>/tmp/err
     urc=$?
@@ -70,6 +83,7 @@ std::vector<lab::GuestFile> MountJobFiles(std::span<const PackedImage> images, c
   }
   std::string config = "LIMIT=" + std::to_string(c.image_timeout.count()) + "\n" +
                        "MOUNT_OPTS=" + kVmMountOptions + "\n" +
+                       "WALK=" + (c.walk ? "1" : "0") + "\n" +
                        "PANIC_AT=" + std::to_string(c.panic_at) + "\n" +
                        "HANG_AT=" + std::to_string(c.hang_at) + "\n";
   return {{"images", list}, {"config", config}};
@@ -112,6 +126,12 @@ Result<std::vector<ImageReport>> ParseMountReport(std::string_view text, size_t 
       img.setup_errors.emplace_back(rest);
     } else if (tag == "TORN-MOUNT-ERR") {
       img.mount_errors.emplace_back(rest);
+    } else if (tag == "TORN-MOUNT-WALK-ERR") {
+      img.walk_errors.emplace_back(rest);
+    } else if (tag == "TORN-MOUNT-WALKED") {
+      auto n = lab::WholeNumber<int64_t>(rest);
+      if (!n) return bad("bad entry count");
+      img.walked = *n;
     } else if (tag == "TORN-UMOUNT-ERR") {
       img.umount_errors.emplace_back(rest);
     } else if (tag == "TORN-MOUNT-KMSG") {

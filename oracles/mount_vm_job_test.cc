@@ -29,6 +29,27 @@ TEST(MountJobReport, ParsesEveryKindOfLine) {
   EXPECT_EQ((*r)[1].mount_errors.size(), 1u);
 }
 
+TEST(MountJobReport, TheWalksLines) {
+  auto r = ParseMountReport(
+      "TORN-MOUNT-BEGIN 0\n"
+      "TORN-MOUNT-WALK-ERR 0 find: /mnt/dir/sub: Structure needs cleaning\n"
+      "TORN-MOUNT-WALKED 0 13\n"
+      "TORN-MOUNT-KMSG 0 EXT4-fs error (device loop0): ext4_lookup:1855: inode #12: comm find: deleted inode "
+      "referenced: 13\n"
+      "TORN-MOUNT-END 0 0 0\n"
+      "TORN-MOUNT-BEGIN 1\n"
+      "TORN-MOUNT-END 1 0 0\n",
+      2);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].walked, 13);
+  ASSERT_EQ((*r)[0].walk_errors.size(), 1u);
+  EXPECT_EQ((*r)[0].walk_errors[0], "find: /mnt/dir/sub: Structure needs cleaning");
+  EXPECT_EQ((*r)[1].walked, -1);  // no walk reported (WALK=0)
+  auto bad = ParseMountReport("TORN-MOUNT-BEGIN 0\nTORN-MOUNT-WALKED 0 many\n", 1);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bad entry count"), std::string::npos) << bad.status().message();
+}
+
 TEST(MountJobReport, CutShortAndHung) {
   auto r = ParseMountReport("TORN-MOUNT-BEGIN 0\nTORN-MOUNT-END 0 0 0\nTORN-MOUNT-BEGIN 1\nTORN-MOUNT-HUNG 1\n", 3);
   ASSERT_TRUE(r.ok()) << r.status().message();
@@ -65,6 +86,11 @@ TEST(MountJobReport, FilesListTheImagesAndTheLimit) {
   EXPECT_NE(files[1].data.find("LIMIT=42\n"), std::string::npos);
   EXPECT_NE(files[1].data.find("HANG_AT=1\n"), std::string::npos);
   EXPECT_NE(MountJobScript().find("--sizelimit"), std::string::npos);
+  EXPECT_NE(files[1].data.find("WALK=1\n"), std::string::npos);
+  EXPECT_NE(MountJobFiles(images, {std::chrono::seconds(42), -1, -1, false})[1].data.find("WALK=0\n"),
+            std::string::npos);
+  // The walk: every entry listed (find: readdir and lstat), every file read, every symlink read.
+  EXPECT_NE(MountJobScript().find("find \"$1\" -xdev -type f -exec cat {} +"), std::string::npos);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "base/subprocess.h"
 #include "base/temp_file.h"
 #include "oracles/mount.h"
+#include "oracles/test_images.h"
 #include "checker/state_image.h"
 #include "replayer/materializer.h"
 #include "trace/log.h"
@@ -181,6 +182,39 @@ TEST(MountVm, BadOrphanInodeInSuperBlockGivesTheKernelsExt4Error) {
   EXPECT_NE(r->verdicts[0].detail.find("bad orphan inode 5"), std::string::npos) << r->verdicts[0].detail;
 }
 
+// /dir names inode 13, whose links count is 0 (oracles/test_images.h). Mounting and unmounting do not
+// notice; the walk's lookup of /dir/sub makes the guest kernel report ext4_lookup's "deleted inode
+// referenced". Without the walk the verdict is e2fsck's afterwards, and the kernel says nothing.
+TEST(MountVm, TheWalkSurfacesTheLookupErrorOnlyWithTheWalk) {
+  Fixture& f = Fixture::Get();
+  const std::string bad = f.dir.path() + "/deleted-inode.img", good = f.dir.path() + "/clean-dir.img";
+  testing::MakeDeletedInodeImage(bad);
+  testing::MakeCleanDirImage(good);
+  std::vector<MountImage> images = {{bad}, {good}};
+  auto walked = MountInVm(images, Options());
+  ASSERT_TRUE(walked.ok()) << walked.status().message();
+  ASSERT_EQ(walked->verdicts.size(), 2u);
+  const Verdict& v = walked->verdicts[0];
+  EXPECT_FALSE(v.ok);
+  EXPECT_NE(v.detail.find("EXT4-fs error"), std::string::npos) << v.detail;
+  EXPECT_NE(v.detail.find("ext4_lookup"), std::string::npos) << v.detail;
+  EXPECT_NE(v.detail.find("deleted inode referenced: 13"), std::string::npos) << v.detail << "\n" << v.output;
+  EXPECT_NE(v.output.find("Structure needs cleaning"), std::string::npos) << v.output;  // find's complaint
+  EXPECT_TRUE(walked->verdicts[1].ok) << walked->verdicts[1].detail << "\n" << walked->verdicts[1].output;
+  EXPECT_NE(walked->verdicts[1].output.find("[walked 5 entries]"), std::string::npos) << walked->verdicts[1].output;
+
+  VmMountOptions no_walk = Options();
+  no_walk.walk = false;
+  auto plain = MountInVm(std::span(images).first(1), no_walk);
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  ASSERT_EQ(plain->verdicts.size(), 1u);
+  const Verdict& p = plain->verdicts[0];
+  EXPECT_FALSE(p.ok);  // e2fsck -fn after the mount still sees the entry
+  EXPECT_EQ(p.output.find("ext4_lookup"), std::string::npos) << p.output;
+  EXPECT_NE(p.detail.find("after the guest kernel's journal replay"), std::string::npos) << p.detail;
+  EXPECT_NE(p.output.find("Entry 'sub' in /dir (12) has deleted/unused inode 13"), std::string::npos) << p.output;
+}
+
 // >= 3 images, good and bad mixed, in one boot, verdicts in order; the host's kernel agrees.
 TEST(MountVm, MixedBatchInOneBootAgreesWithTheHostMount) {
   Fixture& f = Fixture::Get();
@@ -216,7 +250,11 @@ TEST(MountVm, MixedBatchInOneBootAgreesWithTheHostMount) {
                                               << r->verdicts[i].output;
     EXPECT_EQ(r->verdicts[i].ok, host_ok[i]) << cases[i].name << ": the VM and the host disagree";
   }
-  EXPECT_NE(r->verdicts[1].detail.find("e2fsck -fn"), std::string::npos) << r->verdicts[1].detail;
+  // The garbled root directory block: the walk's readdir of / makes the guest kernel check the block,
+  // and its error is the verdict (before e2fsck -fn, which finds the same block afterwards).
+  EXPECT_NE(r->verdicts[1].detail.find("EXT4-fs error (device loop0): htree_dirblock_to_tree"), std::string::npos)
+      << r->verdicts[1].detail;
+  EXPECT_NE(r->verdicts[1].detail.find("inode #2"), std::string::npos) << r->verdicts[1].detail;
 }
 
 // A real guest panic (sysrq c) and a real hang where image 1 would mount: image 1's verdict says so,

@@ -25,6 +25,8 @@ struct Verdict {
   bool ok = true;
   std::string detail;  // one line: why it failed (empty when ok)
   std::string output;  // the tool's output or the oracle's full findings, for the store
+  // What failed, without this state's numbers (triage/signature.h); set by the checker, empty when ok.
+  std::string signature;
 };
 
 }  // namespace torn::oracles
