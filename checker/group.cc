@@ -14,6 +14,7 @@
 #include "classes/members.h"
 #include "ext4/image_view.h"
 #include "oracles/durable.h"
+#include "triage/signature.h"
 
 namespace torn::checker {
 namespace {
@@ -38,10 +39,17 @@ store::StoredState Record(const Context& c, const classes::GroupMembers& members
   return rec;
 }
 
-void AddVerdict(store::StoredState& rec, const Verdict& v, uint64_t owner) {
+void AddVerdict(const Context& c, store::StoredState& rec, const Verdict& v, uint64_t owner) {
+  // --match reads the class's output: the member's own names only the state judged (match.h).
+  if (c.match) c.match->Note(rec.state_id, oracles::OracleName(v.oracle), v.ok, v.detail, v.output);
   std::string output = v.output;
   if (owner != rec.state_id) output = fmt::format("(verdict of state {}: the same class)\n", owner);
-  rec.verdicts.push_back({std::string(oracles::OracleName(v.oracle)), v.ok, v.detail, output});
+  rec.verdicts.push_back({std::string(oracles::OracleName(v.oracle)), v.ok, v.detail, output, v.signature});
+}
+
+// Each verdict's signature, once per judged class (or group, for ordering): its members copy it.
+void Sign(Verdict& v) {
+  if (!v.ok && v.signature.empty()) v.signature = triage::SignatureOf(v);
 }
 
 // Rule 3 for one member whose image is in place: its class's verdicts (judging them if it is the
@@ -77,6 +85,7 @@ Status JudgeMember(Context& c, StateImage& image, const classes::ClassKey& key,
       c.cv_class.notify_all();
       return judged.status();
     }
+    for (Verdict& v : *judged) Sign(v);
     std::lock_guard lock(c.mu);
     cls->verdicts = std::move(judged).value();
     cls->done = true;
@@ -85,6 +94,7 @@ Status JudgeMember(Context& c, StateImage& image, const classes::ClassKey& key,
     ++c.distinct;
     if (vm_copy) {
       c.vm_mount->Add(std::move(*vm_copy), [&c, cls](Verdict v) {
+        Sign(v);
         std::vector<std::pair<std::shared_ptr<PendingGroup>, size_t>> parked;
         {
           std::lock_guard lock(c.mu);
@@ -96,7 +106,7 @@ Status JudgeMember(Context& c, StateImage& image, const classes::ClassKey& key,
           bool last;
           {
             std::lock_guard lock(c.mu);
-            for (const Verdict& x : cls->verdicts) AddVerdict(g->members[member], x, cls->owner);
+            for (const Verdict& x : cls->verdicts) AddVerdict(c, g->members[member], x, cls->owner);
             last = --g->waiting == 0;
           }
           if (last) TORN_RETURN_IF_ERROR(FinishGroup(c, *g));
@@ -114,7 +124,7 @@ Status JudgeMember(Context& c, StateImage& image, const classes::ClassKey& key,
     ++group->waiting;
     return Status::Ok();
   }
-  for (const Verdict& v : cls->verdicts) AddVerdict(rec, v, cls->owner);
+  for (const Verdict& v : cls->verdicts) AddVerdict(c, rec, v, cls->owner);
   return Status::Ok();
 }
 
@@ -124,6 +134,7 @@ Status JudgeGroup(Context& c, StateImage* image, const models::CrashState& g) {
   auto group = std::make_shared<PendingGroup>();
   std::optional<Verdict> ordering;
   if (c.setup->ordering) ordering = c.setup->ordering->Check(DurableView(g));
+  if (ordering) Sign(*ordering);
   const classes::WindowFacts* facts = c.reducer ? c.reducer->facts(g.segment) : nullptr;
 
   std::vector<const oracles::DataPlan*> plans;
@@ -132,7 +143,9 @@ Status JudgeGroup(Context& c, StateImage* image, const models::CrashState& g) {
   while (std::optional<classes::Member> next = members.Next()) {
     classes::Member& m = *next;
     store::StoredState rec = Record(c, members, m, MemberId(g.id, group->members.size()));
-    if (ordering) rec.verdicts.push_back({"ordering", ordering->ok, ordering->detail, ordering->output});
+    if (ordering)
+      rec.verdicts.push_back({"ordering", ordering->ok, ordering->detail, ordering->output, ordering->signature});
+    if (ordering && c.match) c.match->Note(rec.state_id, "ordering", ordering->ok, ordering->detail, ordering->output);
     if (!image) {
       group->members.push_back(std::move(rec));
       continue;

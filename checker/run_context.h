@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "checker/match.h"
 #include "checker/run.h"
 #include "checker/setup.h"
 #include "checker/state_image.h"
@@ -59,6 +60,7 @@ struct Context {
   const Setup* setup = nullptr;
   const models::StateSpace* states = nullptr;
   const classes::Reducer* reducer = nullptr;  // with classes
+  MatchFilter* match = nullptr;               // --match
   store::Store* db = nullptr;
   int64_t run_id = 0;
   std::string model;

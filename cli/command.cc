@@ -15,7 +15,9 @@ const std::vector<Command>& Commands() {
       {"mark", "insert a mark into the log being recorded (record --host)", RunMark},
       {"states", "count the crash states a model allows, per segment and in total", RunStates},
       {"check", "judge every crash state of a trace: fsck, data, ordering, mount", RunCheck},
+      {"merge", "merge the databases of a check's shards (check --shard K/N) into one, print the result", RunMerge},
       {"gate", "loop driver gate: ext4 on loop on ext4, every crash of the lower device", RunGate},
+      {"explain", "one failing crash state: its signature, minimal lost writes, what they are, how to reproduce", RunExplain},
   };
   return kCommands;
 }

@@ -44,6 +44,8 @@ int RunRecord(std::vector<std::string> args);
 int RunMark(std::vector<std::string> args);
 int RunStates(std::vector<std::string> args);
 int RunCheck(std::vector<std::string> args);
+int RunMerge(std::vector<std::string> args);
 int RunGate(std::vector<std::string> args);
+int RunExplain(std::vector<std::string> args);
 
 }  // namespace torn::cli

@@ -46,9 +46,12 @@ void Header(const checker::CheckResult& r, std::string& out) {
   std::string from = r.from_mark ? fmt::format("from mark '{}'{}", *r.from_mark, r.from_mark_default ? " (default)" : "")
                                  : "from the start of the trace";
   out += fmt::format("  model {}, crash points {}, {}\n", r.model, r.points.empty() ? "all" : r.points, from);
+  if (!r.beyond_contract.empty()) out += fmt::format("  {}\n", r.beyond_contract);
   std::string oracles;
   for (oracles::Oracle o : r.oracles) oracles += (oracles.empty() ? "" : ", ") + std::string(oracles::OracleName(o));
   out += fmt::format("  oracles {}\n", oracles.empty() ? "none" : oracles);
+  if (!r.shard.empty())
+    out += fmt::format("  shard {}: this run's part of the check (torn merge joins the shards)\n", r.shard);
   out += fmt::format("  states {} possible, {} generated, {} checked ({})\n", r.possible, r.generated, r.checked,
                      r.strategy);
   if (r.reduced)
@@ -63,6 +66,10 @@ void Header(const checker::CheckResult& r, std::string& out) {
                      r.resumed ? fmt::format(", {} states resumed from the database", r.resumed) : "", r.seconds);
   if (r.budget_cut) out += "  the time budget ran out before every generated state was checked\n";
   for (const auto& n : r.notes) out += fmt::format("  note: {}\n", n);
+  if (!r.match.regex.empty())
+    out += fmt::format("  --match '{}': {} failing states kept; {} filtered out ({} failed verdicts judged and stored, "
+                       "their output does not match)\n",
+                       r.match.regex, r.match.kept_states, r.match.filtered_states, r.match.filtered_violations);
 }
 
 // " (after mark 'step-3', entry 170)" for a crash point, or nothing before the first mark.
@@ -209,11 +216,12 @@ std::string ResultToText(const checker::CheckResult& r, const SummaryOptions& o)
   }
   out += "\n";
   size_t n = o.all ? r.violations.size() : std::min(r.violations.size(), o.shown);
+  if (!o.all && o.signatures_explained) n = 0;  // the explained signatures stand for them
   for (size_t i = 0; i < n; ++i) {
     if (o.all) OneLine(r.violations[i], out);
     else Readable(r.violations[i], o, out);
   }
-  if (o.image_bytes) {
+  if (o.image_bytes && !o.signatures_explained) {
     // The first fsck violation shows a failure by itself; other oracles need more than e2fsck.
     auto it = std::find_if(r.violations.begin(), r.violations.end(),
                            [](const checker::Violation& v) { return v.oracle == oracles::Oracle::kFsck; });
@@ -227,6 +235,7 @@ std::string ResultToText(const checker::CheckResult& r, const SummaryOptions& o)
     else if (v.oracle == oracles::Oracle::kMount)
       out += "  (the mount oracle: mount -o loop the image, in a VM, then e2fsck -fn)\n";
   }
+  if (!o.signatures.empty()) out += "\n" + o.signatures;
   std::string standing;
   if (r.reduced && r.covered != std::to_string(r.checked)) {
     std::map<uint64_t, std::string> covers;  // failing state -> the states it stands for
@@ -237,9 +246,10 @@ std::string ResultToText(const checker::CheckResult& r, const SummaryOptions& o)
   }
   out += fmt::format("\nFAIL: {} in {} of {}{}\n", Plural(r.violations.size(), "violation", "violations"),
                      failing.size(), Plural(r.checked, "state", "states"), standing);
+  if (!r.beyond_contract.empty()) out += fmt::format("({})\n", r.beyond_contract);
   if (n < r.violations.size())
-    out += fmt::format("{} more not shown: --all lists every one, --json / --junit FILE / --db FILE keep them all\n",
-                       r.violations.size() - n);
+    out += fmt::format("{} {}: --all lists every one, --json / --junit FILE / --db FILE keep them all\n",
+                       r.violations.size() - n, n ? "more not shown" : "violations not listed one by one");
   return out;
 }
 

@@ -32,6 +32,12 @@ struct SummaryOptions {
   uint64_t image_bytes = 0;  // the size of the images the checker built; 0: no reproduce command
   // The trace's marks (entry, name) in log order, to say where a crash point is: "after mark 'step-3'".
   std::vector<std::pair<size_t, std::string>> marks;
+  // The triage's section (triage/text.h: violations by signature, minimized representatives with their
+  // reproduce commands), printed after the violations. When it explains representatives
+  // (`signatures_explained`) it stands for the first violations and the one reproduce command, which
+  // are left out (with `all` the list of every violation stays).
+  std::string signatures;
+  bool signatures_explained = false;
 };
 
 std::string ResultToText(const checker::CheckResult& r, const SummaryOptions& options);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <regex>
 #include <set>
 #include <vector>
@@ -172,6 +173,43 @@ std::string Ext4ErrorSignature(std::string_view line) {
   return function + (text.empty() ? "" : ": " + text);
 }
 
+std::string EarliestPassProblems(std::string_view codes) {
+  std::vector<std::pair<uint32_t, std::string>> parsed;
+  for (size_t pos = 0; pos <= codes.size();) {
+    size_t comma = codes.find(',', pos);
+    if (comma == std::string_view::npos) comma = codes.size();
+    std::string code(codes.substr(pos, comma - pos));
+    pos = comma + 1;
+    char* end = nullptr;
+    unsigned long v = std::strtoul(code.c_str(), &end, 16);
+    if (code.empty() || !end || *end) return std::string(codes);  // not a list of codes: as it is
+    parsed.emplace_back(uint32_t(v), code);
+  }
+  if (parsed.empty()) return std::string(codes);
+  uint32_t pass = parsed.front().first >> 16;
+  for (const auto& [v, text] : parsed) pass = std::min(pass, v >> 16);
+  std::set<std::string> kept;
+  for (const auto& [v, text] : parsed) {
+    if (v >> 16 != pass) continue;
+    if (pass != 5) {
+      kept.insert(text);
+      continue;
+    }
+    // Pass 5 (e2fsck/problem.h PR_5_*): which summaries differ.
+    if ((v >= 0x050003 && v <= 0x050006) || v == 0x050002 || (v >= 0x050013 && v <= 0x050015) || v == 0x050018 ||
+        v == 0x05001B)
+      kept.insert("block bitmap");
+    else if ((v >= 0x050007 && v <= 0x05000A) || v == 0x050001 || v == 0x050012 || v == 0x050016 || v == 0x050017 ||
+             v == 0x050019 || v == 0x05001A)
+      kept.insert("inode bitmap");
+    else if (v >= 0x05000B && v <= 0x05000F)
+      kept.insert("free counts");
+    else
+      kept.insert(text);
+  }
+  return pass == 5 ? "pass 5 (" + Join(kept, ", ") + ")" : Join(kept, ",");
+}
+
 std::string FsckSignature(std::string_view output) {
   struct Step {
     std::string label;
@@ -196,7 +234,7 @@ std::string FsckSignature(std::string_view output) {
   const Step& s = steps.back();
   std::string kind = s.exit.empty() ? "no exit status" : ExitKind(s.exit);
   if (s.problems.empty()) return s.label + ": " + kind;
-  return s.label + ": " + s.problems + (kind == "errors left uncorrected" ? "" : " (" + kind + ")");
+  return s.label + ": " + EarliestPassProblems(s.problems) + (kind == "errors left uncorrected" ? "" : " (" + kind + ")");
 }
 
 std::string SignatureOf(const oracles::Verdict& v) {

@@ -32,6 +32,19 @@ const char* kFsckOutput =
     "[exit 4: errors left uncorrected]\n"
     "[problems: 0x020003,0x020028,0x020047]\n";
 
+TEST(SignatureSynthetic, EarliestPassProblems) {
+  EXPECT_EQ(EarliestPassProblems("0x020003,0x020047,0x040003,0x050003,0x05000e"), "0x020003,0x020047");
+  EXPECT_EQ(EarliestPassProblems("0x030003,0x030005"), "0x030003,0x030005");
+  // Pass 5 alone: the kinds of summary that differ, whichever groups and ranges.
+  EXPECT_EQ(EarliestPassProblems("0x050003,0x050006,0x05000e,0x05000f,0x050014,0x05001b"),
+            "pass 5 (block bitmap, free counts)");
+  EXPECT_EQ(EarliestPassProblems("0x050003,0x050006,0x05000e,0x05000f,0x050015,0x05001b"),
+            "pass 5 (block bitmap, free counts)");
+  EXPECT_EQ(EarliestPassProblems("0x050007,0x05000a,0x05000b,0x050016,0x05001a"), "pass 5 (free counts, inode bitmap)");
+  EXPECT_EQ(EarliestPassProblems("0x000018,0x00002b"), "0x000018,0x00002b");
+  EXPECT_EQ(EarliestPassProblems("garbage"), "garbage");
+}
+
 TEST(SignatureSynthetic, FsckIsTheProblemCodesOfTheFullCheck) {
   Verdict v = Failed(Oracle::kFsck, "e2fsck -fn: exit 4: errors left uncorrected (Entry 'p' …)", kFsckOutput);
   EXPECT_EQ(SignatureOf(v), "e2fsck -fn: 0x020003,0x020028,0x020047");
@@ -41,8 +54,12 @@ TEST(SignatureSynthetic, FsckIsTheProblemCodesOfTheFullCheck) {
   EXPECT_EQ(SignatureOf(Failed(Oracle::kFsck, "x", other)), SignatureOf(v));
   // Other problems: another signature.
   std::string third = kFsckOutput;
-  third.replace(third.find("0x020028"), 8, "0x040004");
+  third.replace(third.find("0x020028"), 8, "0x020004");
   EXPECT_NE(SignatureOf(Failed(Oracle::kFsck, "x", third)), SignatureOf(v));
+  // The same earliest problems, and more in a later pass: the same signature.
+  std::string later = kFsckOutput;
+  later.replace(later.find("0x020047]"), 9, "0x020047,0x040003,0x050003]");
+  EXPECT_EQ(SignatureOf(Failed(Oracle::kFsck, "x", later)), SignatureOf(v));
 }
 
 TEST(SignatureSynthetic, FsckReplayStepThatFailed) {
