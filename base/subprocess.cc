@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -15,6 +14,7 @@
 
 #include "base/fd.h"
 #include "base/interrupt.h"
+#include "base/spawn.h"
 
 extern char** environ;
 
@@ -95,23 +95,6 @@ Result<Subprocess> Subprocess::Start(const SpawnOptions& options) {
   int pipefd[2] = {-1, -1};
   if (!options.inherit_output && ::pipe2(pipefd, O_CLOEXEC) != 0) return ErrnoError("pipe", errno);
 
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  if (!options.inherit_output) {
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-  }
-  if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, options.cwd.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
-
   std::vector<std::string> argv_store = options.argv;
   std::vector<char*> argv;
   for (auto& a : argv_store) argv.push_back(a.data());
@@ -132,15 +115,18 @@ Result<Subprocess> Subprocess::Start(const SpawnOptions& options) {
 
   Subprocess p;
   p.options_ = options;
-  int rc = ::posix_spawn(&p.pid_, program.c_str(), &fa, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  // fork+exec rather than posix_spawn: the child must ask to die with us (base/spawn.h).
+  Result<pid_t> pid = SpawnChild({.program = program.c_str(),
+                                  .argv = argv.data(),
+                                  .envp = envp.data(),
+                                  .output_fd = pipefd[1],
+                                  .cwd = options.cwd.empty() ? nullptr : options.cwd.c_str()});
   if (pipefd[1] >= 0) ::close(pipefd[1]);
-  if (rc != 0) {
+  if (!pid.ok()) {
     if (pipefd[0] >= 0) ::close(pipefd[0]);
-    p.pid_ = -1;
-    return ErrnoError("spawn " + program, rc);
+    return pid.status().with_context("spawn " + program);
   }
+  p.pid_ = *pid;
   p.out_fd_ = pipefd[0];
   p.start_ = std::chrono::steady_clock::now();
   return p;

@@ -1,7 +1,8 @@
 // Child processes, spawned the one safe way: from an argv vector (never a shell string), stdin from
 // /dev/null, every fd of ours close-on-exec, in a process group of its own so a time limit or an
 // interrupt kills the child and everything it started. A Subprocess that goes out of scope kills and
-// reaps its group: no child outlives the object that started it.
+// reaps its group: no child outlives the object that started it. Nor torn itself: the kernel kills
+// the child when torn dies, even of SIGKILL (PR_SET_PDEATHSIG, base/spawn.h).
 //
 // How a child ended is decoded once, in DecodeWaitStatus(); what a tool's exit code means (e2fsck's
 // bits, for example) is the business of the stage that runs the tool.

@@ -1,6 +1,7 @@
 #include "checker/result.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include <fmt/core.h>
@@ -8,6 +9,7 @@
 
 #include "base/hash.h"
 #include "oracles/durable.h"
+#include "triage/signature.h"
 
 namespace torn::checker {
 namespace {
@@ -44,13 +46,43 @@ std::vector<std::string> ReductionLines(const classes::ReductionSummary& s) {
   return out;
 }
 
+// --match on states loaded from the store, before their outputs are dropped: a member that reused its
+// class's verdicts has the class owner's output (match.h).
+void NoteStoredMatches(MatchFilter& match, const std::vector<store::StoredState>& stored) {
+  std::map<uint64_t, const store::StoredState*> by_id;
+  for (const auto& st : stored) by_id[st.state_id] = &st;
+  for (const auto& st : stored) {
+    for (const auto& v : st.verdicts) {
+      const store::StoredVerdict* from = &v;
+      auto owner = st.reused_from && v.oracle != "ordering" ? by_id.find(*st.reused_from) : by_id.end();
+      if (owner != by_id.end())
+        for (const auto& ov : owner->second->verdicts)
+          if (ov.oracle == v.oracle) from = &ov;
+      match.Note(st.state_id, v.oracle, v.ok, v.detail, from->output);
+    }
+  }
+}
+
+// What a violation found under a model beyond the block layer's contract means.
+std::string BeyondContract(const models::SpaceOptions& space) {
+  if (space.model == models::ModelKind::kReorder)
+    return fmt::format("model reorder:{} is beyond the block layer's contract: each violation is possible under a "
+                       "lower layer that reorders across {} flush{}, not an ext4 bug",
+                       space.reorder, space.reorder, space.reorder == 1 ? "" : "es");
+  if (space.model == models::ModelKind::kEpoch)
+    return "model epoch over-approximates the block layer's contract (it may drop a FUA write that completed): each "
+           "violation is possible under a device that loses completed FUA writes, not an ext4 bug";
+  return "";
+}
+
 }  // namespace
 
 CheckResult StartResult(const CheckOptions& o, const Setup& setup, const models::StateSpace& states,
                         const classes::Reducer* reducer) {
   CheckResult r;
   r.trace = o.trace;
-  r.model = std::string(models::ModelName(setup.space.model));
+  r.model = models::ModelLabel(setup.space.model, setup.space.reorder);
+  r.beyond_contract = BeyondContract(setup.space);
   r.oracles = setup.oracles;
   models::Coverage cov = states.coverage();
   r.possible = cov.possible.str();
@@ -61,6 +93,15 @@ CheckResult StartResult(const CheckOptions& o, const Setup& setup, const models:
   r.notes = setup.notes;
   r.reduced = reducer != nullptr;
   if (reducer) r.reductions = ReductionLines(reducer->summary());
+  // A shard generates its share of the groups, in every window (a window's ids are consecutive).
+  r.shard = o.shard.whole() ? "" : o.shard.str();
+  r.generated = o.shard.Share(0, cov.generated);
+  uint64_t first_id = 0;
+  for (const models::Segment& seg : states.segments()) {
+    r.windows.push_back({.segment = seg.index, .first = seg.first, .last = seg.last, .possible = seg.possible.str(),
+                         .covered = "0", .fixed = seg.fixed, .generated = o.shard.Share(first_id, seg.generated)});
+    first_id += seg.generated;
+  }
   return r;
 }
 
@@ -82,6 +123,9 @@ Status Resume(Context& c, store::Store& db, CheckResult& result, std::set<uint64
                         {"host_mount", c.options->host_mount},
                         {"dedupe", c.options->dedupe},
                         {"classes", c.reducer ? "torn class v1" : ""}};  // class_key.cc's key version
+  // A shard is a run of its own (it resumes only itself); a whole check's key has no "shard", so it is
+  // what torn merge gives the merged run (checker/shard.h, docs/scale.md).
+  if (!c.options->shard.whole()) key["shard"] = c.options->shard.str();
   nlohmann::json options = key;
   options["trace"] = c.options->trace;
   TORN_ASSIGN_OR_RETURN(store::RunInfo run, db.BeginRun({c.options->trace, sha, s.log.size(), s.log.sectorsize()},
@@ -89,6 +133,7 @@ Status Resume(Context& c, store::Store& db, CheckResult& result, std::set<uint64
   c.db = &db;
   c.run_id = result.run_id = run.id;
   TORN_ASSIGN_OR_RETURN(auto stored, db.LoadStates(run.id));
+  if (c.match) NoteStoredMatches(*c.match, stored);
   double covered = 0;
   for (auto& st : stored) {
     done.insert(st.state_id & ((uint64_t{1} << kMemberShift) - 1));
@@ -109,7 +154,8 @@ Status Resume(Context& c, store::Store& db, CheckResult& result, std::set<uint64
       cls->owner = st.state_id;
       for (const auto& v : st.verdicts) {
         auto oracle = oracles::ParseOracle(v.oracle);
-        if (oracle.ok() && *oracle != Oracle::kOrdering) cls->verdicts.push_back({*oracle, v.ok, v.detail, ""});
+        if (oracle.ok() && *oracle != Oracle::kOrdering)
+          cls->verdicts.push_back({*oracle, v.ok, v.detail, "", v.signature});
       }
       c.by_class[*key] = cls;
     }
@@ -126,50 +172,62 @@ Status Resume(Context& c, store::Store& db, CheckResult& result, std::set<uint64
 }
 
 void FinishResult(Context& c, CheckResult& result) {
-  std::sort(c.results.begin(), c.results.end(), [](const auto& a, const auto& b) { return a.state_id < b.state_id; });
-  result.checked = c.results.size();
   result.distinct_images = c.distinct.load();
   result.reused_after_replay = c.replay_reused.load();
-  std::set<std::string> keys;
+  Tally(c.results, c.lost_states.str(), c.lost_notes, result);
+}
+
+void Tally(std::vector<store::StoredState>& results, const std::string& lost_states, std::vector<std::string> lost_notes,
+           CheckResult& result) {
+  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.state_id < b.state_id; });
+  result.checked = results.size();
+  // Judged: the classes whose verdicts came from the oracles. A state judged by the oracles is a
+  // class's first member in its run; shards judge a class once each (checker/shard.h), so with classes
+  // the count is of distinct keys, which is what one run of the whole check judges.
+  std::set<std::string> keys, judged_keys;
   uint64_t judged = 0;
   models::BigCount covered = 0;
-  for (const auto& s : c.results) {
+  for (const auto& s : results) {
     if (!s.class_key.empty()) keys.insert(s.class_key);
-    judged += !s.reused_from && !s.digest.empty();
+    if (!s.reused_from && !s.digest.empty()) {
+      ++judged;
+      judged_keys.insert(s.class_key);
+    }
     covered += models::BigCount(s.covers);
   }
   result.classes = std::to_string(keys.size());
-  result.judged = std::to_string(judged);
+  result.judged = std::to_string(result.reduced ? judged_keys.size() : judged);
   result.covered = covered.str();
-  if (c.lost_states > 0) {
+  if (lost_states != "0") {
     result.notes.push_back(fmt::format("classes: {} states not covered: class proofs that failed for too many "
                                        "writes at once (their states were judged alone)",
-                                       c.lost_states.str()));
-    for (const auto& n : c.lost_notes) result.notes.push_back("classes: " + n);
+                                       lost_states));
+    // In state order (workers finish groups in any order).
+    auto state_of = [](const std::string& n) { return std::strtoull(n.c_str() + n.find(' ') + 1, nullptr, 10); };
+    std::sort(lost_notes.begin(), lost_notes.end(),
+              [&](const auto& a, const auto& b) { return state_of(a) < state_of(b); });
+    for (const auto& n : lost_notes) result.notes.push_back("classes: " + n);
   }
 
-  // Per window: what it allows, what its judged states stand for, their classes.
+  // Per window: what its judged states stand for, their classes.
   std::map<size_t, std::pair<models::BigCount, std::set<std::string>>> per_window;
   std::map<size_t, uint64_t> checked_in;
-  for (const auto& s : c.results) {
+  for (const auto& s : results) {
     auto& w = per_window[s.segment];
     w.first += models::BigCount(s.covers);
     if (!s.class_key.empty()) w.second.insert(s.class_key);
     ++checked_in[s.segment];
   }
-  for (const models::Segment& seg : c.states->segments()) {
-    WindowCoverage w{.segment = seg.index, .first = seg.first, .last = seg.last, .possible = seg.possible.str(),
-                     .covered = "0", .fixed = seg.fixed, .generated = seg.generated};
-    if (auto it = per_window.find(seg.index); it != per_window.end()) {
+  for (WindowCoverage& w : result.windows) {
+    if (auto it = per_window.find(w.segment); it != per_window.end()) {
       w.covered = it->second.first.str();
       w.classes = it->second.second.size();
-      w.checked = checked_in[seg.index];
+      w.checked = checked_in[w.segment];
     }
-    result.windows.push_back(std::move(w));
   }
 
   std::map<size_t, CrashPointGroup> groups;
-  for (const auto& s : c.results) {
+  for (const auto& s : results) {
     auto& g = groups[s.crash_point];
     g.crash_point = s.crash_point;
     ++g.states;
@@ -186,6 +244,9 @@ void FinishResult(Context& c, CheckResult& result) {
         for (const auto& t : torn)
           viol.torn.push_back({t["entry"].get<size_t>(), t["sectors"].get<std::vector<uint32_t>>()});
       viol.detail = v.detail;
+      // A database from before signatures: the detail's (without the tool's output).
+      viol.signature = !v.signature.empty() ? v.signature
+                                            : triage::SignatureOf({viol.oracle, false, v.detail, "", ""});
       viol.covers = s.covers;
       if (result.reduced) viol.class_key = s.class_key;
       result.violations.push_back(viol);

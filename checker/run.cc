@@ -63,6 +63,12 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
   SweepStaleTemporaries(o.scratch_dir);
   SweepStaleTemporaries(TempRoot());
 
+  std::optional<MatchFilter> match;  // --match: checked before anything long starts
+  if (!o.match.empty()) {
+    TORN_ASSIGN_OR_RETURN(MatchFilter m, MatchFilter::Create(o.match));
+    match.emplace(std::move(m));
+  }
+
   // Stage 1: enumerate.
   TORN_ASSIGN_OR_RETURN(Setup setup, Prepare({.trace = o.trace,
                                               .space = o.space,
@@ -91,12 +97,14 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
   TORN_ASSIGN_OR_RETURN(models::StateSpace states, models::StateSpace::Build(setup.log, space));
 
   CheckResult result = StartResult(o, setup, states, reducer.get());
+  const CheckResult started = result;  // for the plan stored when the run finishes (result.h)
   Context c;
   c.options = &o;
   c.setup = &setup;
   c.states = &states;
   c.reducer = reducer.get();
   c.model = result.model;
+  c.match = match ? &*match : nullptr;
 
   // Stage 4 first: what an earlier run of the same check stored.
   std::optional<store::Store> db;
@@ -131,7 +139,7 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
   if (o.time_budget) deadline = start + *o.time_budget;
   const Status kBudget(Code::kTimeout, "time budget spent");
   Status produced = states.ForEach([&](const models::CrashState& st) -> Status {
-    if (done.count(st.id)) return Status::Ok();
+    if (!o.shard.Holds(st.id) || done.count(st.id)) return Status::Ok();  // another shard's, or stored
     if (deadline && Clock::now() >= *deadline) return kBudget;
     std::unique_lock lock(c.mu);
     c.cv_queue.wait(lock, [&] { return c.queue.size() < size_t(4 * jobs) || !c.error.ok(); });
@@ -161,14 +169,17 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
   if (ticker.joinable()) ticker.join();
   if (progress) progress(snapshot());
   if (!c.error.ok()) return c.error;
-  if (db && !result.budget_cut)
-    TORN_RETURN_IF_ERROR(db->FinishRun(c.run_id, result.possible, result.generated, result.strategy));
 
   FinishResult(c, result);
   if (o.verify_classes && reducer) {
     TORN_ASSIGN_OR_RETURN(result.verified, VerifyClasses(c, o.verify_classes));
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // Finished, with the plan that lets torn merge rebuild this result from the database alone.
+  if (db && !result.budget_cut)
+    TORN_RETURN_IF_ERROR(db->FinishRun(c.run_id, result.possible, result.generated, result.strategy,
+                                       PlanJson(started, result, c).dump()));
+  if (match) ApplyMatch(*match, result);  // a view of the result: the store keeps every verdict
   return result;
 }
 

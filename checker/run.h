@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "checker/shard.h"
 #include "models/model.h"
 #include "oracles/fsck.h"
 #include "oracles/mount_vm.h"
@@ -69,6 +70,12 @@ struct CheckOptions {
   uint64_t verify_classes = 0;
   std::string scratch_dir = "/dev/shm";
   oracles::FsckOptions fsck;
+  // --match REGEX (checker/match.h): report only failed verdicts whose detail or output it matches;
+  // the others are judged and counted, not reported. Empty: report every one.
+  std::string match;
+  // --shard K/N: judge only the groups whose id mod N is K-1 (checker/shard.h); the run key holds the
+  // shard, so a shard's --db resumes that shard only.
+  Shard shard;
 };
 
 struct Progress {
@@ -90,6 +97,7 @@ struct Violation {
   std::string detail;
   std::string covers = "1";   // the states this one stands for (decimal): its class members in its group
   std::string class_key;      // hex; empty without classes
+  std::string signature;      // what failed, without this state's numbers (triage/signature.h)
 };
 
 struct CrashPointGroup {       // for the JUnit report: one test case per crash point
@@ -107,9 +115,21 @@ struct WindowCoverage {
   uint64_t generated = 0, checked = 0, classes = 0;
 };
 
+// --match (checker/match.h): what it kept and filtered out.
+struct MatchSummary {
+  std::string regex;                  // empty: no --match
+  uint64_t kept_states = 0;           // failing states with a violation it matched
+  uint64_t filtered_states = 0;       // failing states with none: judged, not reported
+  uint64_t filtered_violations = 0;   // failed verdicts not reported
+};
+
 struct CheckResult {
   std::string trace;
   std::string model;
+  // Set when the model's states may be outside the block layer's contract (epoch, reorder:K): what a
+  // violation found under it means ("possible under a lower layer that reorders across K flushes").
+  std::string beyond_contract;
+  MatchSummary match;
   std::string points;
   std::vector<oracles::Oracle> oracles;
   std::string possible;        // exact, decimal (it may exceed 64 bits)
@@ -138,6 +158,9 @@ struct CheckResult {
   std::vector<CrashPointGroup> groups;
   std::vector<std::string> notes;  // e.g. "ordering: the trace has no ext4 journal"
   int64_t run_id = 0;              // in the store, when --db
+  // "K/N" for a shard (generated, windows' generated: its share of the groups); empty for a whole
+  // check or a merged one.
+  std::string shard;
 };
 
 // Runs the check. `progress` is called now and then from a helper thread (never concurrently).

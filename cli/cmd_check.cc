@@ -1,6 +1,6 @@
 // torn check TRACE [--model M] [--points all|flush|fua|mark] [--from-mark NAME | --all-points] [--expect FILE]
 //   [--oracle fsck,data,ordering,mount] [--host-mount] [--jobs N] [--budget N|Ns] [--db FILE] [--json]
-//   [--junit FILE] [--all] [--scratch DIR] [--fsck-timeout S]
+//   [--junit FILE] [--all] [--scratch DIR] [--fsck-timeout S] [--shard K/N]
 // Exit 0: nothing found; 1: violations; 2: bad input or usage; 130: interrupted (resume with --db).
 // Without --from-mark, crash points start at the trace's `mkfs` mark when it has one (crashes inside
 // mkfs are not interesting); --all-points or --from-mark '' opts out.
@@ -12,7 +12,10 @@
 #include "checker/run.h"
 #include "checker/state_image.h"
 #include "report/summary.h"
+#include "cli/check_triage.h"
 #include "cli/command.h"
+#include "triage/text.h"
+#include "cli/trace_facts.h"
 #include "trace/trace_dir.h"
 
 namespace torn::cli {
@@ -38,17 +41,6 @@ std::string Clock(double s) {
   int t = static_cast<int>(s + 0.5);
   return t >= 3600 ? fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
                    : fmt::format("{}:{:02}", t / 60, t % 60);
-}
-
-// What the report needs from the trace beyond the result: the size of the images the checker built
-// (what torn replay --device-size must be given to rebuild one byte for byte; 0 when it cannot be
-// told) and the marks.
-void AddTraceFacts(const std::string& trace, report::SummaryOptions& so) {
-  auto log = trace::Log::Open(trace);
-  if (!log.ok()) return;
-  for (const auto& m : log->marks()) so.marks.emplace_back(m.entry, m.name);
-  auto description = trace::ReadDescription(trace);
-  if (description.ok()) so.image_bytes = checker::ImageBytes(*log, description->value("device_bytes", uint64_t{0}));
 }
 
 }  // namespace
@@ -82,7 +74,11 @@ int RunCheck(std::vector<std::string> args) {
   bool json = false, all_points = false, all = false;
   double fsck_timeout = 60;
   app.add_option("TRACE", o.trace, "trace directory or log file")->required();
-  app.add_option("--model", model, "prefix, epoch, fua-barrier (default), torn-sector");
+  app.add_option("--model", model,
+                 "prefix, epoch, fua-barrier (default), torn-sector, or reorder:K: a lower layer that does "
+                 "not honour the last K flushes/FUA writes before the crash (beyond the block layer's "
+                 "contract: what it finds is possible under such a layer, not an ext4 bug; torn states "
+                 "--help)");
   app.add_option("--points", points, "crash points: all (default), flush, fua, mark");
   app.add_option("--from-mark", from_mark,
                  "only crash points at or after this mark (default: `mkfs` when the trace has it; '' for all)");
@@ -118,11 +114,30 @@ int RunCheck(std::vector<std::string> args) {
   app.add_option("--scratch", o.scratch_dir, "directory for state images (default /dev/shm)");
   app.add_option("--fsck-timeout", fsck_timeout, "seconds per e2fsck run (default 60)");
   app.add_option("--seed", o.space.seed, "seed of the bounded enumeration (default 1)");
+  app.add_option("--match", o.match,
+                 "hunt one error: report only the failed verdicts whose detail or output this regular "
+                 "expression (ECMAScript) matches, e.g. 'deleted inode referenced'; the other states are "
+                 "judged, stored and counted as filtered, not reported. The members of a class share its "
+                 "output, so a class is kept or filtered whole (docs/checker.md, \"Hunting an error\")");
+  CheckTriageOptions triage_options;
+  app.add_option("--minimize", triage_options.minimize,
+                 "violations are grouped by signature (what failed, without one state's numbers); minimize and "
+                 "explain a representative of the first N signatures, most states first (default 3; 0: none; "
+                 "docs/triage.md)");
+  app.add_option("--minimize-time", triage_options.seconds,
+                 "seconds for those minimizations together (default 60); one cut short says so");
+  std::string shard;
+  app.add_option("--shard", shard,
+                 "K/N: judge only the groups whose id mod N is K-1, one of N disjoint parts of the check (on "
+                 "N machines: a Slurm array, a Kubernetes Indexed Job); give each its own --db and join them "
+                 "with torn merge (docs/scale.md)");
   app.footer(
       "\nExamples:\n"
       "  torn check corpus/ext4-nobarrier --budget 50 --jobs 2\n"
       "  torn check TRACE --budget 5m --db results.db --junit junit.xml   # CI: resumable, JUnit for the UI\n"
       "  torn check TRACE --all | grep '\\[fsck\\]'                        # every violation, one per line\n"
+      "  torn check TRACE --model reorder:1 --oracle mount,fsck --match 'deleted inode referenced'\n"
+      "                                       # hunt a kernel error under a lower layer that reorders\n"
       "A violation printed as\n"
       "  #1 fsck on state 17, crash point 241\n"
       "      dropped 4 entries: [98,99,100,101]\n"
@@ -135,9 +150,10 @@ int RunCheck(std::vector<std::string> args) {
   o.dedupe = !no_dedupe;
   o.classes = !no_classes && !no_dedupe;
   o.vm_mount.fsck.timeout = std::chrono::milliseconds(static_cast<int64_t>(fsck_timeout * 1000));
-  auto m = models::ParseModel(model);
+  auto m = models::ParseModelChoice(model);
   if (!m.ok()) return ReportError(m.status());
-  o.space.model = *m;
+  o.space.model = m->kind;
+  o.space.reorder = m->reorder;
   auto p = models::ParseCrashPoints(points);
   if (!p.ok()) return ReportError(p.status());
   o.space.points = *p;
@@ -149,6 +165,11 @@ int RunCheck(std::vector<std::string> args) {
   }
   if (!budget.empty())
     if (Status st = ParseBudget(budget, o); !st.ok()) return ReportError(st);
+  if (!shard.empty()) {
+    auto k = checker::ParseShard(shard);
+    if (!k.ok()) return ReportError(k.status());
+    o.shard = *k;
+  }
   if (all_points && !from_mark.empty()) return ReportError(BadInput("--all-points and --from-mark NAME conflict"));
   if (!from_mark.empty()) o.from_mark = from_mark;
   o.default_from_mark = !all_points && app.count("--from-mark") == 0;
@@ -195,13 +216,26 @@ int RunCheck(std::vector<std::string> args) {
     if (Status st = WriteFileAtomic(junit, report::ResultToJunit(*r)); !st.ok())
       return ReportError(st.with_context("the JUnit report"));
   }
+  // The triage: signatures, and the first few minimized and explained (stored with the run).
+  std::optional<triage::Triage> triaged;
+  if (!r->violations.empty()) {
+    auto t = TriageCheck(o, *r, triage_options);
+    if (!t.ok()) return ReportError(t.status().with_context("triage"));
+    triaged = std::move(t).value();
+  }
   if (json) {
-    fmt::print("{}\n", report::ResultToJson(*r).dump(2));
+    nlohmann::json j = report::ResultToJson(*r);
+    j["signatures"] = triaged ? triage::ToJson(*triaged) : nlohmann::json::array();
+    fmt::print("{}\n", j.dump(2));
   } else {
     report::SummaryOptions so;
     so.all = all;
     so.trace_arg = o.trace;
     if (!r->violations.empty()) AddTraceFacts(o.trace, so);
+    if (triaged) {
+      so.signatures = triage::ToText(*triaged, {.all = all});
+      so.signatures_explained = triage_options.minimize > 0;
+    }
     fmt::print("{}", report::ResultToText(*r, so));
   }
   return r->violations.empty() ? kExitOk : kExitViolations;

@@ -21,12 +21,14 @@ nlohmann::json ResultToJson(const checker::CheckResult& r) {
   nlohmann::json j;
   j["trace"] = r.trace;
   j["model"] = r.model;
+  j["beyond_contract"] = r.beyond_contract.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.beyond_contract);
   j["points"] = r.points;
   j["from_mark"] = r.from_mark ? nlohmann::json(*r.from_mark) : nlohmann::json(nullptr);
   j["from_mark_default"] = r.from_mark_default;
   nlohmann::json oracles = nlohmann::json::array();
   for (oracles::Oracle o : r.oracles) oracles.push_back(std::string(oracles::OracleName(o)));
   j["oracles"] = oracles;
+  if (!r.shard.empty()) j["shard"] = r.shard;
   j["states"] = {{"possible", CountJson(r.possible)}, {"generated", r.generated}, {"checked", r.checked}};
   if (r.reduced) {
     j["states"]["classes"] = CountJson(r.classes);
@@ -56,6 +58,11 @@ nlohmann::json ResultToJson(const checker::CheckResult& r) {
   j["budget_cut"] = r.budget_cut;
   j["seconds"] = r.seconds;
   j["notes"] = r.notes;
+  if (!r.match.regex.empty())
+    j["match"] = {{"regex", r.match.regex},
+                  {"kept_states", r.match.kept_states},
+                  {"filtered_states", r.match.filtered_states},
+                  {"filtered_violations", r.match.filtered_violations}};
   nlohmann::json vs = nlohmann::json::array();
   for (const auto& v : r.violations) {
     nlohmann::json torn = nlohmann::json::array();
@@ -67,7 +74,8 @@ nlohmann::json ResultToJson(const checker::CheckResult& r) {
                   {"dropped", v.dropped},
                   {"torn", torn},
                   {"covers", CountJson(v.covers)},
-                  {"detail", v.detail}});
+                  {"detail", v.detail},
+                  {"signature", v.signature}});
     if (!v.class_key.empty()) vs.back()["class"] = v.class_key;
   }
   j["violations"] = vs;

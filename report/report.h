@@ -1,13 +1,14 @@
 // Reports of a check: the contract's JSON (DESIGN.md, "Command line") and JUnit XML for CI.
 //
-// JSON: {"trace", "model", "points", "oracles": [...],
+// JSON: {"trace", "model", "points", "oracles": [...], "shard": "K/N" (a shard's run only),
 //        "states": {"possible", "generated", "checked", "classes", "judged", "covered"},
 //        "classes": bool, "reductions": [...],
 //        "windows": [{"segment", "first", "last", "possible", "fixed", "generated", "checked", "classes",
 //        "covered"}], "distinct_images", "resumed", "strategy", "budget_cut",
 //        "seconds", "notes": [...],
 //        "violations": [{"id", "oracle", "state", "crash_point", "dropped": [entry indices], "torn":
-//        [{"entry", "sectors"}], "covers", "class", "detail"}]}
+//        [{"entry", "sectors"}], "covers", "class", "detail", "signature"}]}
+// (torn check adds "signatures": the triage, triage/triage.h and docs/triage.md.)
 // "possible", "classes", "judged", "covered" and "covers" are numbers when they fit in 64 bits, else
 // their exact decimal digits as strings. "classes"/"judged" appear with classes only; "covered" ==
 // "possible" means every legal state lies in a judged class (or was judged itself).

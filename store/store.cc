@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/stmt.h"
+
 namespace torn::store {
 namespace {
 
@@ -16,7 +18,7 @@ CREATE TABLE IF NOT EXISTS traces(
 CREATE TABLE IF NOT EXISTS runs(
   id INTEGER PRIMARY KEY, trace_id INTEGER NOT NULL REFERENCES traces(id), key TEXT NOT NULL UNIQUE,
   options TEXT NOT NULL, started TEXT NOT NULL DEFAULT (datetime('now')), finished TEXT,
-  possible TEXT, generated INTEGER, strategy TEXT);
+  possible TEXT, generated INTEGER, strategy TEXT, plan TEXT);
 CREATE TABLE IF NOT EXISTS states(
   run_id INTEGER NOT NULL REFERENCES runs(id), state_id INTEGER NOT NULL, model TEXT NOT NULL,
   segment INTEGER NOT NULL, crash_point INTEGER NOT NULL, base_end INTEGER NOT NULL,
@@ -25,35 +27,10 @@ CREATE TABLE IF NOT EXISTS states(
   PRIMARY KEY(run_id, state_id));
 CREATE TABLE IF NOT EXISTS verdicts(
   run_id INTEGER NOT NULL, state_id INTEGER NOT NULL, oracle TEXT NOT NULL, ok INTEGER NOT NULL,
-  detail TEXT NOT NULL, output TEXT NOT NULL,
+  detail TEXT NOT NULL, output TEXT NOT NULL, signature TEXT NOT NULL DEFAULT '',
   PRIMARY KEY(run_id, state_id, oracle),
   FOREIGN KEY(run_id, state_id) REFERENCES states(run_id, state_id));
 )sql";
-
-// A prepared statement, finalized by the destructor.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
-  bool ok() const { return rc_ == SQLITE_OK; }
-  Stmt& Bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
-  Stmt& Bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& BindNull(int i) { sqlite3_bind_null(s_, i); return *this; }
-  int Step() { return sqlite3_step(s_); }
-  int64_t Int(int c) { return sqlite3_column_int64(s_, c); }
-  bool IsNull(int c) { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
-  std::string Text(int c) {
-    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, c));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, c))) : std::string();
-  }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-  int rc_ = SQLITE_ERROR;
-};
 
 }  // namespace
 
@@ -108,6 +85,20 @@ Status Store::Migrate() {
   if (missing("class_key"))
     TORN_RETURN_IF_ERROR(Exec("ALTER TABLE states ADD COLUMN class_key TEXT NOT NULL DEFAULT ''"));
   if (missing("fixed")) TORN_RETURN_IF_ERROR(Exec("ALTER TABLE states ADD COLUMN fixed TEXT NOT NULL DEFAULT '[]'"));
+  // Signatures (a database from before them: verdicts without one; torn check's triage reads '' as
+  // "recompute from the detail").
+  {
+    Stmt q(db_, "SELECT 1 FROM pragma_table_info('verdicts') WHERE name = 'signature'");
+    if (q.Step() != SQLITE_ROW)
+      TORN_RETURN_IF_ERROR(Exec("ALTER TABLE verdicts ADD COLUMN signature TEXT NOT NULL DEFAULT ''"));
+  }
+  // Before shards (torn merge): no plan; such a run cannot be merged, it still resumes.
+  bool plan = false;
+  {
+    Stmt q(db_, "SELECT name FROM pragma_table_info('runs')");
+    while (q.Step() == SQLITE_ROW) plan = plan || q.Text(0) == "plan";
+  }
+  if (!plan) TORN_RETURN_IF_ERROR(Exec("ALTER TABLE runs ADD COLUMN plan TEXT"));
   return Status::Ok();
 }
 
@@ -147,7 +138,7 @@ Result<RunInfo> Store::BeginRun(const TraceInfo& trace, const std::string& key,
   return info;
 }
 
-Result<std::vector<StoredState>> Store::LoadStates(int64_t run_id) {
+Result<std::vector<StoredState>> Store::LoadStates(int64_t run_id, bool outputs) {
   std::lock_guard lock(*mu_);
   std::vector<StoredState> out;
   Stmt q(db_, "SELECT state_id, model, segment, crash_point, base_end, dropped, torn, digest, reused_from, "
@@ -173,15 +164,17 @@ Result<std::vector<StoredState>> Store::LoadStates(int64_t run_id) {
       for (const auto& x : f) s.fixed.push_back(x.get<uint64_t>());
     out.push_back(std::move(s));
   }
-  Stmt v(db_, "SELECT state_id, oracle, ok, detail, output FROM verdicts WHERE run_id = ? "
-              "ORDER BY state_id, oracle");
+  Stmt v(db_, outputs ? "SELECT state_id, oracle, ok, detail, output, signature FROM verdicts WHERE run_id = ? "
+                        "ORDER BY state_id, oracle"
+                      : "SELECT state_id, oracle, ok, detail, '', signature FROM verdicts WHERE run_id = ? "
+                        "ORDER BY state_id, oracle");
   v.Bind(1, run_id);
   size_t k = 0;
   while (v.Step() == SQLITE_ROW) {
     uint64_t id = uint64_t(v.Int(0));
     while (k < out.size() && out[k].state_id < id) ++k;
     if (k == out.size() || out[k].state_id != id) continue;
-    out[k].verdicts.push_back({v.Text(1), v.Int(2) != 0, v.Text(3), v.Text(4)});
+    out[k].verdicts.push_back({v.Text(1), v.Int(2) != 0, v.Text(3), v.Text(4), v.Text(5)});
   }
   return out;
 }
@@ -203,9 +196,10 @@ Status Store::Insert(int64_t run_id, const StoredState& s) {
     if (st.Step() != SQLITE_DONE) return fail("insert");
   }
   for (const auto& v : s.verdicts) {
-    Stmt st(db_, "INSERT INTO verdicts(run_id, state_id, oracle, ok, detail, output) VALUES(?,?,?,?,?,?)");
+    Stmt st(db_, "INSERT INTO verdicts(run_id, state_id, oracle, ok, detail, output, signature) "
+                 "VALUES(?,?,?,?,?,?,?)");
     st.Bind(1, run_id).Bind(2, int64_t(s.state_id)).Bind(3, v.oracle).Bind(4, v.ok ? 1 : 0);
-    st.Bind(5, v.detail).Bind(6, v.output);
+    st.Bind(5, v.detail).Bind(6, v.output).Bind(7, v.signature);
     if (st.Step() != SQLITE_DONE) return fail("insert verdict " + v.oracle);
   }
   return Status::Ok();
@@ -227,11 +221,14 @@ Status Store::SaveStates(int64_t run_id, const std::vector<StoredState>& states)
 }
 
 Status Store::FinishRun(int64_t run_id, const std::string& possible, uint64_t generated,
-                        const std::string& strategy) {
+                        const std::string& strategy, const std::string& plan) {
   std::lock_guard lock(*mu_);
-  Stmt st(db_, "UPDATE runs SET finished = datetime('now'), possible = ?, generated = ?, strategy = ? "
-               "WHERE id = ?");
-  st.Bind(1, possible).Bind(2, int64_t(generated)).Bind(3, strategy).Bind(4, run_id);
+  Stmt st(db_, "UPDATE runs SET finished = datetime('now'), possible = ?, generated = ?, strategy = ?, "
+               "plan = ? WHERE id = ?");
+  st.Bind(1, possible).Bind(2, int64_t(generated)).Bind(3, strategy);
+  if (plan.empty()) st.BindNull(4);
+  else st.Bind(4, plan);
+  st.Bind(5, run_id);
   if (st.Step() != SQLITE_DONE) return IoError(path_ + ": finish run: " + sqlite3_errmsg(db_));
   return Status::Ok();
 }

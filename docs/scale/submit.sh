@@ -1,0 +1,18 @@
+#!/bin/bash
+# submit.sh N TRACE OUT [torn check options...]: a torn check in N shards as a Slurm array, and its merge
+# as a job that starts when every shard succeeded (docs/scale.md). Prints the two job ids.
+# TORN (default: torn on PATH) is the binary the jobs run; extra sbatch options go in SBATCH_ARGS
+# (for example SBATCH_ARGS="--time=2:00:00 --partition=batch").
+set -euo pipefail
+[ $# -ge 3 ] || { echo "usage: submit.sh N TRACE OUT [torn check options...]" >&2; exit 2; }
+N=$1 TRACE=$(realpath "$2") OUT=$3
+shift 3
+mkdir -p "$OUT"
+OUT=$(realpath "$OUT")
+HERE=$(dirname "$(realpath "$0")")
+export TRACE OUT TORN=${TORN:-torn}
+# shellcheck disable=SC2086  # SBATCH_ARGS is a list of options
+shards=$(sbatch --parsable ${SBATCH_ARGS:-} --array="1-$N" --output="$OUT/shard-%a.log" --export=ALL \
+  "$HERE/shard.sbatch" "$@")
+merge=$(sbatch --parsable --dependency="afterok:$shards" --output="$OUT/merge.log" --export=ALL "$HERE/merge.sbatch")
+echo "$shards $merge"
