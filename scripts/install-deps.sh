@@ -17,6 +17,8 @@ PACKAGES=(
   xz-utils dpkg apt
   # optional file systems for `torn record --fs xfs|btrfs`
   xfsprogs btrfs-progs
+  # the Slurm test (tests/slurm_test.sh): a single-node Slurm and its authentication, started by hand
+  slurm-wlm munge
 )
 
 missing=()
