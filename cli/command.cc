@@ -18,6 +18,7 @@ const std::vector<Command>& Commands() {
       {"merge", "merge the databases of a check's shards (check --shard K/N) into one, print the result", RunMerge},
       {"gate", "loop driver gate: ext4 on loop on ext4, every crash of the lower device", RunGate},
       {"explain", "one failing crash state: its signature, minimal lost writes, what they are, how to reproduce", RunExplain},
+      {"report", "a check's database as one self-contained HTML page: timeline, coverage, signatures", RunReport},
   };
   return kCommands;
 }

@@ -47,5 +47,6 @@ int RunCheck(std::vector<std::string> args);
 int RunMerge(std::vector<std::string> args);
 int RunGate(std::vector<std::string> args);
 int RunExplain(std::vector<std::string> args);
+int RunReport(std::vector<std::string> args);
 
 }  // namespace torn::cli

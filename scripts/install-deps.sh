@@ -17,6 +17,7 @@ PACKAGES=(
   xz-utils dpkg apt
   # optional file systems for `torn record --fs xfs|btrfs`
   xfsprogs btrfs-progs
+  chromium  # tests/html_report_test.cc loads torn report's page in headless Chromium
   # the Slurm test (tests/slurm_test.sh): a single-node Slurm and its authentication, started by hand
   slurm-wlm munge
 )
