@@ -15,12 +15,22 @@ PACKAGES=(
   faketime
   # the lab VM: unpacking the kernel package, extracting its uncompressed image
   xz-utils dpkg apt
+  # loop.ko mutants for torn gate (scripts/build-loop-variant.sh): Debian's kernel source and the headers
+  # of the lab VM's kernel. The lab boots the release linux-image-amd64 names when first used
+  # (lab/kernel.cc) and keeps it; linux-headers-amd64 names the same release, and the headers of each
+  # release already in torn's kernel cache are added below (linux-headers-<release>).
+  linux-source-6.1 linux-headers-amd64 make gcc patch
   # optional file systems for `torn record --fs xfs|btrfs`
   xfsprogs btrfs-progs
   chromium  # tests/html_report_test.cc loads torn report's page in headless Chromium
   # the Slurm test (tests/slurm_test.sh): a single-node Slurm and its authentication, started by hand
   slurm-wlm munge
 )
+
+cache=${TORN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/torn}
+for d in "$cache"/kernels/*/root/lib/modules/*; do
+  [ -d "$d" ] && PACKAGES+=("linux-headers-$(basename "$d")")
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do
