@@ -106,6 +106,25 @@ TEST_P(DataSamples, OneStableFileWithAWrongMd5IsExactlyTheFileReported) {
   EXPECT_EQ(std::count(v.output.begin(), v.output.end(), '\n'), 2) << v.output;
 }
 
+// torn fuzz's entries of an fsynced directory: {"content": "any"} checks the name only.
+TEST_P(DataSamples, AnyContentChecksOnlyTheName) {
+  Sample s = Load(GetParam());
+  for (const char* mark : {"step-1", "step-2"}) {
+    for (auto& f : s.expect.at(mark).files)
+      if (f.path == "p/one") f = {"p/one", 0, "", true};
+    s.expect.at(mark).files.push_back({"p/ghost", 0, "", true});
+  }
+  auto plan = DataPlan::Build(s.log, s.expect);
+  ASSERT_TRUE(plan.ok());
+  size_t step1 = *s.log.FindMark("step-1"), step2 = *s.log.FindMark("step-2");
+  auto a = plan->For(DurableView(Prefix(step1 + (step2 - step1) / 2)));
+  auto dir = TempDir::Create("torn-data-");
+  Verdict v = CheckData(PrefixImage(s, step1 + (step2 - step1) / 2, *dir), a);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.output.find("p/one"), std::string::npos) << v.output;
+  EXPECT_NE(v.detail.find("p/ghost: missing"), std::string::npos) << v.detail;
+}
+
 INSTANTIATE_TEST_SUITE_P(RealKernel, DataSamples, ::testing::ValuesIn(testing::SampleNames()));
 
 TEST(DataPlanSynthetic, AManifestForAnUnknownMarkIsBadInput) {

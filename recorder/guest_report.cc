@@ -58,6 +58,10 @@ Result<GuestReport> ParseGuestReport(std::string_view text) {
         auto p = RelativePath(rest);
         if (!size || !IsMd5(md5) || !p || *p == ".") return bad("bad file line");
         m.files.push_back({*p, *size, std::string(md5)});
+      } else if (kind == "E") {
+        auto p = RelativePath(rest);
+        if (!p || *p == ".") return bad("bad file line");
+        m.files.push_back({*p, 0, "", true});
       } else {
         return bad("unknown manifest entry");
       }

@@ -3,6 +3,7 @@
 //   TORN-MARK NAME                          a mark was sent, in order
 //   TORN-MANIFEST NAME D ./PATH             a directory of the manifest NAME ("." is the root)
 //   TORN-MANIFEST NAME F SIZE MD5 ./PATH    a regular file
+//   TORN-MANIFEST NAME E ./PATH             a regular file whose name only is expected (torn fuzz)
 //   TORN-MANIFEST-END NAME                  the manifest NAME is complete
 //   TORN-WORKLOAD-EXIT N                    the workload's exit status
 // Other lines (the lab's TORN-EXIT) are ignored. Paths come out relative to the file system's root

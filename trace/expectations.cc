@@ -12,6 +12,12 @@ Result<Expectations> ParseExpectations(const nlohmann::json& j, const std::strin
     if (!m.is_object()) return BadInput(where + ": expected an object with \"files\" and \"dirs\"");
     Manifest man;
     for (const auto& f : m.value("files", nlohmann::json::array())) {
+      if (f.is_object() && f.contains("content")) {
+        if (f["content"] != "any" || !f.contains("path") || !f["path"].is_string())
+          return BadInput(where + ": a file with \"content\" needs \"path\" (string) and \"content\": \"any\"");
+        man.files.push_back({f["path"], 0, "", true});
+        continue;
+      }
       if (!f.is_object() || !f.contains("path") || !f["path"].is_string() || !f.contains("size") ||
           !f["size"].is_number_unsigned() || !f.contains("md5") || !f["md5"].is_string()) {
         return BadInput(where + ": each file needs \"path\" (string), \"size\" (number), \"md5\" (string)");
@@ -39,7 +45,10 @@ nlohmann::json ExpectationsToJson(const Expectations& e) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [mark, m] : e) {
     nlohmann::json files = nlohmann::json::array();
-    for (const auto& f : m.files) files.push_back({{"path", f.path}, {"size", f.size}, {"md5", f.md5}});
+    for (const auto& f : m.files) {
+      if (f.any_content) files.push_back({{"path", f.path}, {"content", "any"}});
+      else files.push_back({{"path", f.path}, {"size", f.size}, {"md5", f.md5}});
+    }
     j[mark] = {{"files", files}, {"dirs", m.dirs}};
   }
   return j;

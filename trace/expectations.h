@@ -1,6 +1,8 @@
 // Expectations: the manifests a recorder saved at marks (DESIGN.md), one JSON file per trace:
 //   {"MARK": {"files": [{"path": "p/one", "size": 6, "md5": "..."}], "dirs": ["p", "p/q"]}}
-// Paths are relative to the file system's root, without a leading slash.
+// Paths are relative to the file system's root, without a leading slash. A file entry may instead be
+// {"path": "p/one", "content": "any"}: its name must exist as a regular file, its bytes are not
+// promised (torn fuzz: an entry of an fsynced directory, docs/fuzz.md).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,7 @@ struct FileExpectation {
   std::string path;
   uint64_t size = 0;
   std::string md5;  // lowercase hex
+  bool any_content = false;  // only the name is expected (size 0, md5 empty)
   bool operator==(const FileExpectation&) const = default;
 };
 

@@ -1,0 +1,75 @@
+// torn's guest runner, the library part: executes a workload (workload/op.h) with system calls under a
+// root directory and keeps the set of what the persistence operations so far have promised to be
+// durable (docs/fuzz.md, "Promises"). runner_main.cc wraps it into the static program the lab VM runs;
+// the tests run it on a temporary directory.
+//
+// The promise set maps a path (relative to the root) to one of
+//   content   a regular file whose size and md5 are durable (fsync, fdatasync, sync, syncfs; an
+//             O_SYNC pwrite to a file whose content was already promised)
+//   exists    a regular file whose name is durable, content not promised (an entry of an fsynced
+//             directory; a content promise after the file was written again)
+//   dir       a directory whose name is durable (an ancestor of a promised path, an fsynced
+//             directory, an entry of one)
+// Rules, applied after each operation succeeds:
+//   1. a write, pwrite, truncate or falloc on f turns every content promise of f's inode (all its
+//      hard links) into exists: after a crash the file holds the old or the new bytes, or a mix;
+//   2. unlink p, rmdir p drop p; rename a b drops a, b and everything under them (the names are in
+//      flux until the next persistence operation);
+//   3. fsync/fdatasync of a regular file f promise f's content and f's ancestors; of a directory d,
+//      d, its ancestors and its entries (exists or dir; symlinks are not promised);
+//   4. sync and syncfs promise the whole tree as it is (the set becomes the tree);
+//   5. pwrite with sync promises f's content when f's content was promised before the write (O_SYNC
+//      makes the written range durable, and the rest was); pwrite with only direct promises nothing
+//      (open(2): O_DIRECT alone does not give O_SYNC's guarantees).
+// Invariant: every path in the set exists in the tree as its kind says.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "workload/op.h"
+
+namespace torn::workload {
+
+struct Promise {
+  enum class Kind { kContent, kExists, kDir };
+  Kind kind = Kind::kContent;
+  uint64_t size = 0;
+  std::string md5;
+  uint64_t ino = 0;
+  bool operator==(const Promise&) const = default;
+};
+
+using PromiseSet = std::map<std::string, Promise>;
+
+// Report lines of a manifest (recorder/guest_report.h): "TORN-MANIFEST NAME F SIZE MD5 ./PATH",
+// "TORN-MANIFEST NAME E ./PATH" (exists), "TORN-MANIFEST NAME D ./PATH", then "TORN-MANIFEST-END NAME".
+std::string ManifestLines(const std::string& name, const PromiseSet& set);
+
+class Runner {
+ public:
+  explicit Runner(std::string root) : root_(std::move(root)) {}
+
+  // Runs op number `index` (0-based, for its data bytes). Returns "" or what failed ("pwrite f0:
+  // Invalid argument"). A failed operation changes no promise but may drop some.
+  std::string Execute(size_t index, const Op& op);
+
+  const PromiseSet& promises() const { return promises_; }
+  // The whole tree under the root, as sync would promise it.
+  PromiseSet Tree() const;
+
+ private:
+  std::string Full(const std::string& path) const { return path == "." ? root_ : root_ + "/" + path; }
+  bool Facts(const std::string& path, Promise& out) const;
+  void PromiseAncestors(const std::string& path);
+  void PromisePath(const std::string& path);
+  void Downgrade(uint64_t ino);
+  void DropUnder(const std::string& path);
+
+  std::string root_;
+  PromiseSet promises_;
+};
+
+}  // namespace torn::workload
