@@ -50,7 +50,8 @@ bool Under(const std::string& p, const std::string& dir) {
 }  // namespace
 
 std::string ManifestLines(const std::string& name, const PromiseSet& set) {
-  std::string out;
+  // The root first: it always exists, and a manifest with no promise still has a line before its END.
+  std::string out = "TORN-MANIFEST " + name + " D .\n";
   for (const auto& [path, p] : set) {
     switch (p.kind) {
       case Kind::kDir: out += "TORN-MANIFEST " + name + " D ./" + path + "\n"; break;

@@ -44,7 +44,7 @@ struct Promise {
 
 using PromiseSet = std::map<std::string, Promise>;
 
-// Report lines of a manifest (recorder/guest_report.h): "TORN-MANIFEST NAME F SIZE MD5 ./PATH",
+// Report lines of a manifest (recorder/guest_report.h): "TORN-MANIFEST NAME D ." (the root), "TORN-MANIFEST NAME F SIZE MD5 ./PATH",
 // "TORN-MANIFEST NAME E ./PATH" (exists), "TORN-MANIFEST NAME D ./PATH", then "TORN-MANIFEST-END NAME".
 std::string ManifestLines(const std::string& name, const PromiseSet& set);
 

@@ -80,6 +80,7 @@ TEST_F(RunnerTest, DirectoryFsyncPromisesEntriesNotContent) {
   EXPECT_EQ(p.count("d0/s"), 0u);
   std::string lines = ManifestLines("op6-fsync", p);
   EXPECT_EQ(lines,
+            "TORN-MANIFEST op6-fsync D .\n"
             "TORN-MANIFEST op6-fsync D ./d0\n"
             "TORN-MANIFEST op6-fsync E ./d0/a\n"
             "TORN-MANIFEST op6-fsync D ./d0/sub\n"
