@@ -63,7 +63,25 @@ Result<GateResult> RunGate(GateOptions o) {
   r.kernel_image = o.kernel_image;
   r.modules_dir = o.modules_dir;
   r.timeout = o.vm_timeout;
-  r.on_console = o.on_console;
+  // The preamble prints the guest's loop module on the console (kLoopModuleLine): keep that line.
+  std::string console_tail;
+  r.on_console = [&](std::string_view s) {
+    if (o.on_console) o.on_console(s);
+    if (!result.loop_module.empty()) return;
+    console_tail += s;
+    size_t at = console_tail.find(kLoopModuleLine);
+    if (at == std::string::npos) {
+      if (console_tail.size() > 4096) console_tail.erase(0, console_tail.size() - 256);
+      return;
+    }
+    size_t end = console_tail.find('\n', at);
+    if (end == std::string::npos) return;
+    std::string line = console_tail.substr(at + std::string_view(kLoopModuleLine).size(),
+                                           end - at - std::string_view(kLoopModuleLine).size());
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    result.loop_module = line;
+    console_tail.clear();
+  };
   r.on_progress = o.on_progress;
   TORN_ASSIGN_OR_RETURN(recorder::VmRecordResult rec, recorder::RecordInVm(r));
   TORN_ASSIGN_OR_RETURN(nlohmann::json description, trace::ReadDescription(r.out));

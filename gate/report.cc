@@ -24,6 +24,7 @@ std::string GroupName(const SegmentGroup& g) {
 nlohmann::json GateToJson(const GateResult& r) {
   nlohmann::json j;
   j["kernel"] = r.kernel;
+  j["loop_module"] = r.loop_module;
   j["loop_mode"] = r.loop_mode;
   j["inject"] = r.inject;
   j["workload"] = r.workload;
@@ -63,6 +64,7 @@ nlohmann::json GateToJson(const GateResult& r) {
 std::string GateToJunit(const GateResult& r) {
   report::JunitSuite suite{.name = "torn gate", .time = r.total_seconds};
   suite.properties = {{"kernel", r.kernel},
+                      {"loop_module", r.loop_module},
                       {"loop_mode", r.loop_mode},
                       {"inject", r.inject},
                       {"model", r.model},
@@ -97,6 +99,7 @@ std::string GateToText(const GateResult& r, const GateTextOptions& o) {
   std::string out;
   out += fmt::format("torn gate: kernel {}; loop mode {}; injection {}; workload {}\n", r.kernel, r.loop_mode,
                      r.inject, r.workload);
+  if (!r.loop_module.empty()) out += fmt::format("  loop module in the guest: {}\n", r.loop_module);
   out += fmt::format("  lower crash states {} possible, {} generated, {} checked ({})\n", r.possible, r.generated,
                      r.checked, r.strategy);
   if (r.classes) {

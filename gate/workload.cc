@@ -47,10 +47,12 @@ std::string WorkloadPreamble(const GateOptions& o) {
   return fmt::format(
       "# set by torn gate (loop mode {}, injection {})\n"
       "BACKING=\"$MNT/{}\"\nLOOP_OPTS=\"{}\"\nINNER={}\nINNER_MOUNT_OPTS=\"{}\"\n"
-      "export BACKING LOOP_OPTS INNER INNER_MOUNT_OPTS\n",
+      "export BACKING LOOP_OPTS INNER INNER_MOUNT_OPTS\n"
+      "echo \"{}taint=$(cat /sys/module/loop/taint 2>/dev/null) "
+      "srcversion=$(cat /sys/module/loop/srcversion 2>/dev/null)\"\n",
       LoopModeName(o.loop_mode), InjectName(o.inject), kBackingFile,
       o.loop_mode == LoopMode::kDirect ? "--direct-io=on" : "", kInnerMount,
-      o.inject == Inject::kInnerNoBarrier ? "barrier=0" : "");
+      o.inject == Inject::kInnerNoBarrier ? "barrier=0" : "", kLoopModuleLine);
 }
 
 }  // namespace torn::gate

@@ -24,6 +24,8 @@
 namespace torn::gate {
 
 std::string DefaultWorkload();
+// The console line the preamble prints about the guest's loop module (GateResult::loop_module).
+inline constexpr const char* kLoopModuleLine = "torn-gate: loop module: ";
 // Shell assignments for the variables above, to put before the workload's text.
 std::string WorkloadPreamble(const GateOptions& options);
 
