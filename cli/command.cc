@@ -19,6 +19,7 @@ const std::vector<Command>& Commands() {
       {"gate", "loop driver gate: ext4 on loop on ext4, every crash of the lower device", RunGate},
       {"explain", "one failing crash state: its signature, minimal lost writes, what they are, how to reproduce", RunExplain},
       {"report", "a check's database as one self-contained HTML page: timeline, coverage, signatures", RunReport},
+      {"fuzz", "a fuzz campaign: generated workloads recorded in the lab VM, every crash state checked against what they were promised", RunFuzz},
   };
   return kCommands;
 }

@@ -48,5 +48,6 @@ int RunMerge(std::vector<std::string> args);
 int RunGate(std::vector<std::string> args);
 int RunExplain(std::vector<std::string> args);
 int RunReport(std::vector<std::string> args);
+int RunFuzz(std::vector<std::string> args);
 
 }  // namespace torn::cli

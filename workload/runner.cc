@@ -107,11 +107,17 @@ void Runner::PromiseAncestors(const std::string& path) {
 void Runner::PromisePath(const std::string& path) {
   Promise p;
   if (!Facts(path, p)) return;
-  PromiseAncestors(path);
   if (p.kind == Kind::kContent) {
+    auto known = promises_.find(path);
+    auto fresh = fresh_.find(path);
+    bool named = (known != promises_.end() && known->second.ino == p.ino) ||
+                 (fresh != fresh_.end() && fresh->second == p.ino);
+    if (!named) return;  // rule 3: only a directory fsync promises this name
+    PromiseAncestors(path);
     promises_[path] = p;
     return;
   }
+  PromiseAncestors(path);
   if (path != ".") promises_[path] = p;
   // A directory: its entries' names.
   DIR* dir = ::opendir(Full(path).c_str());
@@ -141,6 +147,10 @@ void Runner::Downgrade(uint64_t ino) {
 void Runner::DropUnder(const std::string& path) {
   for (auto it = promises_.begin(); it != promises_.end();) {
     if (Under(it->first, path)) it = promises_.erase(it);
+    else ++it;
+  }
+  for (auto it = fresh_.begin(); it != fresh_.end();) {
+    if (Under(it->first, path)) it = fresh_.erase(it);
     else ++it;
   }
 }
@@ -178,9 +188,15 @@ std::string Runner::Execute(size_t index, const Op& op) {
   bool modifies_data = false;
   switch (op.kind) {
     case OpKind::kCreat: {
+      struct stat st;
+      bool existed = ::lstat(full.c_str(), &st) == 0;
       int fd = ::open(full.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-      if (fd < 0) fail("creat");
-      else ::close(fd);
+      if (fd < 0) {
+        fail("creat");
+      } else {
+        if (!existed && ::fstat(fd, &st) == 0) fresh_[op.path] = st.st_ino;
+        ::close(fd);
+      }
       break;
     }
     case OpKind::kWrite:

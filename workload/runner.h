@@ -15,7 +15,12 @@
 //      hard links) into exists: after a crash the file holds the old or the new bytes, or a mix;
 //   2. unlink p, rmdir p drop p; rename a b drops a, b and everything under them (the names are in
 //      flux until the next persistence operation);
-//   3. fsync/fdatasync of a regular file f promise f's content and f's ancestors; of a directory d,
+//   3. fsync/fdatasync of a regular file f promise f's content (and f's ancestors) when f's name is
+//      durable already (it is in the set) or f is a new file (made by creat in this workload, its name
+//      not renamed or linked since): fsync(2) "does not necessarily ensure that the entry in the
+//      directory containing the file has also reached disk", so a name that a rename or link made is
+//      promised only by an fsync of its directory; Linux file systems (ext4, xfs, btrfs) persist a new
+//      file's name with its first fsync, which CrashMonkey's checker also expects. Of a directory d:
 //      d, its ancestors and its entries (exists or dir; symlinks are not promised);
 //   4. sync and syncfs promise the whole tree as it is (the set becomes the tree);
 //   5. pwrite with sync promises f's content when f's content was promised before the write (O_SYNC
@@ -70,6 +75,7 @@ class Runner {
 
   std::string root_;
   PromiseSet promises_;
+  std::map<std::string, uint64_t> fresh_;  // names made by creat, untouched since: path -> inode
 };
 
 }  // namespace torn::workload

@@ -114,6 +114,19 @@ TEST_F(RunnerTest, FallocAndXattrs) {
   EXPECT_EQ(s[8].at("f0").size, 8292u);
 }
 
+// Rule 3: fsync(2) promises a file's name only when it is new; a renamed or linked name needs an
+// fsync of its directory.
+TEST_F(RunnerTest, FsyncPromisesOnlyNewOrDurableNames) {
+  auto s = Run("creat f0\nsync\nrename f0 f2\nfdatasync f2\nfsync f2\nlink f2 f3\nfsync f3\nfsync .\nfsync f3\n");
+  EXPECT_EQ(s[1].count("f0"), 1u);
+  EXPECT_TRUE(s[3].empty());
+  EXPECT_TRUE(s[4].empty());
+  EXPECT_TRUE(s[6].empty());
+  EXPECT_EQ(s[7].at("f3").kind, Kind::kExists);
+  EXPECT_EQ(s[8].at("f3").kind, Kind::kContent);
+  EXPECT_EQ(s[8].at("f2").kind, Kind::kExists);
+}
+
 TEST_F(RunnerTest, FailedOperationsSayWhat) {
   Runner r(root_);
   auto w = Parse("rmdir nothere\n");

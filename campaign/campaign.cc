@@ -1,0 +1,318 @@
+#include "campaign/campaign.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "base/temp_file.h"
+
+#include "base/interrupt.h"
+#include "campaign/generate.h"
+#include "campaign/record_batch.h"
+#include "checker/run.h"
+#include "oracles/verdict.h"
+#include "store/stmt.h"  // the store's prepared-statement wrapper, header-only
+
+namespace torn::campaign {
+namespace fs = std::filesystem;
+using store::Stmt;
+
+namespace {
+
+constexpr const char* kSchema = R"SQL(
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=NORMAL;
+CREATE TABLE IF NOT EXISTS config(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS workloads(
+  id INTEGER PRIMARY KEY, text TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',
+  possible TEXT NOT NULL DEFAULT '0', covered TEXT NOT NULL DEFAULT '0', judged INTEGER NOT NULL DEFAULT 0,
+  violations INTEGER NOT NULL DEFAULT 0, record_seconds REAL NOT NULL DEFAULT 0,
+  check_seconds REAL NOT NULL DEFAULT 0, trace TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS findings(
+  workload INTEGER NOT NULL REFERENCES workloads(id), signature TEXT NOT NULL, oracle TEXT NOT NULL,
+  steps TEXT NOT NULL, states INTEGER NOT NULL, detail TEXT NOT NULL, crash_point INTEGER NOT NULL,
+  dropped TEXT NOT NULL, PRIMARY KEY(workload, signature));
+)SQL";
+
+class Db {
+ public:
+  ~Db() {
+    if (db_) sqlite3_close(db_);
+  }
+  static Result<std::unique_ptr<Db>> Open(const std::string& path) {
+    auto d = std::make_unique<Db>();
+    if (sqlite3_open_v2(path.c_str(), &d->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK)
+      return IoError(path + ": cannot open the campaign database: " + sqlite3_errmsg(d->db_));
+    sqlite3_busy_timeout(d->db_, 10000);
+    TORN_RETURN_IF_ERROR(d->Exec(kSchema).with_context(path));
+    return d;
+  }
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string m = err ? err : "?";
+      sqlite3_free(err);
+      return IoError("sqlite: " + m);
+    }
+    return Status::Ok();
+  }
+  sqlite3* get() { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// The campaign's identity: a database made for other options is refused, not mixed.
+Status CheckConfig(Db& db, const CampaignOptions& o, const std::string& path) {
+  std::map<std::string, std::string> want = {{"fs", o.fs}, {"mkfs_opts", o.mkfs_opts},
+                                             {"mount_opts", o.mount_opts},
+                                             {"max_length", std::to_string(o.max_length)},
+                                             {"generator", "ace-1"}};
+  for (const auto& [k, v] : want) {
+    Stmt get(db.get(), "SELECT value FROM config WHERE key = ?");
+    get.Bind(1, k);
+    if (get.Step() == SQLITE_ROW) {
+      if (get.Text(0) != v)
+        return BadInput(path + ": a campaign with " + k + " '" + get.Text(0) + "', not '" + v +
+                        "'; use another --db");
+    } else {
+      Stmt put(db.get(), "INSERT INTO config(key, value) VALUES(?, ?)");
+      put.Bind(1, k).Bind(2, v);
+      if (put.Step() != SQLITE_DONE) return IoError(path + ": cannot write the config");
+    }
+  }
+  return Status::Ok();
+}
+
+struct Row {
+  int64_t id;
+  std::string text, status, detail, possible = "0", covered = "0", trace;
+  int64_t judged = 0, violations = 0;
+  double record_seconds = 0, check_seconds = 0;
+  struct F {
+    std::string signature, oracle, detail, dropped;
+    int64_t states = 0, crash_point = 0;
+  };
+  std::vector<F> findings;
+};
+
+Status Store(Db& db, const Row& r, const std::string& steps) {
+  TORN_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  Stmt w(db.get(),
+         "INSERT OR REPLACE INTO workloads(id, text, status, detail, possible, covered, judged, violations, "
+         "record_seconds, check_seconds, trace) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  w.Bind(1, r.id).Bind(2, r.text).Bind(3, r.status).Bind(4, r.detail).Bind(5, r.possible).Bind(6, r.covered);
+  w.Bind(7, r.judged).Bind(8, r.violations);
+  w.Bind(9, std::to_string(r.record_seconds)).Bind(10, std::to_string(r.check_seconds)).Bind(11, r.trace);
+  bool ok = w.Step() == SQLITE_DONE;
+  for (const auto& f : r.findings) {
+    if (!ok) break;
+    Stmt s(db.get(),
+           "INSERT OR REPLACE INTO findings(workload, signature, oracle, steps, states, detail, crash_point, "
+           "dropped) VALUES(?,?,?,?,?,?,?,?)");
+    s.Bind(1, r.id).Bind(2, f.signature).Bind(3, f.oracle).Bind(4, steps).Bind(5, f.states).Bind(6, f.detail);
+    s.Bind(7, f.crash_point).Bind(8, f.dropped);
+    ok = s.Step() == SQLITE_DONE;
+  }
+  if (!ok) {
+    (void)db.Exec("ROLLBACK");
+    return IoError(std::string("sqlite: cannot store workload ") + std::to_string(r.id) + ": " +
+                   sqlite3_errmsg(db.get()));
+  }
+  return db.Exec("COMMIT");
+}
+
+std::string Dropped(const std::vector<size_t>& d) {
+  std::string s;
+  for (size_t i = 0; i < d.size() && i < 64; ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  if (d.size() > 64) s += ",...";
+  return s;
+}
+
+}  // namespace
+
+std::string CampaignSignature(std::string_view sig) {
+  static const std::regex op("'op[0-9]+-");
+  return std::regex_replace(std::string(sig), op, "'");
+}
+
+Result<CampaignResult> RunCampaign(const CampaignOptions& o) {
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  auto progress = [&](const std::string& s) {
+    if (o.on_progress) o.on_progress(s);
+  };
+  if (o.db.empty()) return BadInput("torn fuzz needs --db FILE (the campaign database)");
+  if (o.max_length < 1 || o.max_length > 3) return BadInput("--length must be 1, 2 or 3");
+  if (o.every == 0 || o.per_boot == 0) return BadInput("--every and --per-boot must be positive");
+  TORN_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(o.db));
+  TORN_RETURN_IF_ERROR(CheckConfig(*db, o, o.db));
+  std::string dir = o.dir.empty() ? o.db + ".traces" : o.dir;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return IoError(dir + ": " + ec.message());
+
+  std::vector<std::string> all = GenerateWorkloads({.max_length = o.max_length});
+  std::vector<int64_t> considered;
+  for (size_t i = 0; i < all.size(); i += o.every) {
+    if (o.max_workloads && considered.size() >= o.max_workloads) break;
+    considered.push_back(static_cast<int64_t>(i));
+  }
+  std::vector<int64_t> todo;
+  {
+    Stmt s(db->get(), "SELECT 1 FROM workloads WHERE id = ?");
+    for (int64_t id : considered) {
+      s.Reset();
+      s.Bind(1, id);
+      if (s.Step() != SQLITE_ROW) todo.push_back(id);
+    }
+  }
+  CampaignResult res;
+  res.considered = considered.size();
+  progress(std::to_string(todo.size()) + " of " + std::to_string(considered.size()) + " workloads to do");
+
+  for (size_t next = 0; next < todo.size();) {
+    TORN_RETURN_IF_ERROR(CheckInterrupted());
+    if (o.time_budget.count() > 0 && elapsed() >= static_cast<double>(o.time_budget.count())) {
+      res.budget_cut = true;
+      break;
+    }
+    size_t n = std::min(o.per_boot, todo.size() - next);
+    std::vector<BatchItem> items;
+    TORN_ASSIGN_OR_RETURN(TempDir traces, TempDir::Create("torn-fuzz-", dir));
+    for (size_t k = 0; k < n; ++k) {
+      int64_t id = todo[next + k];
+      items.push_back({all[static_cast<size_t>(id)], traces.path() + "/w" + std::to_string(id)});
+    }
+    BatchOptions bo;
+    bo.fs = o.fs;
+    bo.mkfs_opts = o.mkfs_opts;
+    bo.mount_opts = o.mount_opts;
+    bo.kernel_image = o.kernel_image;
+    bo.accel = o.accel;
+    bo.on_progress = o.on_progress;
+    progress("recording workloads " + std::to_string(todo[next]) + ".." + std::to_string(todo[next + n - 1]));
+    auto rec = RecordBatch(bo, items);
+    if (!rec.ok()) return rec.status().with_context("recording");
+    ++res.boots;
+    res.record_seconds += rec->seconds;
+    double per_record = rec->seconds / static_cast<double>(n);
+    for (size_t k = 0; k < n; ++k) {
+      int64_t id = todo[next + k];
+      const ItemResult& it = rec->items[k];
+      Row row;
+      row.id = id;
+      row.text = items[k].workload;
+      row.record_seconds = per_record;
+      if (!it.status.ok()) {
+        row.status = "record-failed";
+        row.detail = it.status.message();
+        ++res.record_failed;
+      } else {
+        if (!it.op_failures.empty()) row.detail = "operation failed: " + it.op_failures.front();
+        checker::CheckOptions co;
+        co.trace = items[k].out;
+        co.space.max_states = o.states_per_workload;
+        co.time_budget = std::chrono::duration_cast<std::chrono::milliseconds>(o.check_time);
+        co.jobs = o.jobs;
+        auto t0 = std::chrono::steady_clock::now();
+        auto check = checker::RunCheck(co);
+        row.check_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        res.check_seconds += row.check_seconds;
+        if (!check.ok()) {
+          if (check.status().code() == Code::kInterrupted) return check.status();
+          row.status = "check-failed";
+          row.detail = check.status().message();
+          ++res.check_failed;
+        } else {
+          row.possible = check->possible;
+          row.covered = check->covered;
+          row.judged = static_cast<int64_t>(check->checked);
+          std::map<std::string, Row::F> by_sig;
+          std::set<uint64_t> states;
+          for (const auto& v : check->violations) {
+            std::string sig = CampaignSignature(v.signature.empty() ? v.detail : v.signature);
+            states.insert(v.state);
+            auto [f, fresh] = by_sig.try_emplace(sig);
+            if (fresh) {
+              f->second.signature = sig;
+              f->second.oracle = std::string(oracles::OracleName(v.oracle));
+              f->second.detail = v.detail;
+              f->second.crash_point = static_cast<int64_t>(v.crash_point);
+              f->second.dropped = Dropped(v.dropped);
+            }
+            ++f->second.states;
+          }
+          row.violations = static_cast<int64_t>(states.size());
+          for (auto& [s, f] : by_sig) row.findings.push_back(std::move(f));
+          row.status = row.findings.empty() ? "ok" : "violations";
+          if (check->budget_cut) row.detail += (row.detail.empty() ? "" : "; ") + std::string("check cut by its budget");
+          if (!row.findings.empty()) {
+            // Keep the trace: it is the reproducer (torn check DIR/w<id>).
+            std::string keep = dir + "/w" + std::to_string(id);
+            fs::remove_all(keep, ec);
+            fs::rename(items[k].out, keep, ec);
+            row.trace = ec ? items[k].out : keep;
+            ++res.with_violations;
+          }
+        }
+      }
+      TORN_RETURN_IF_ERROR(Store(*db, row, StepsOf(row.text)));
+      ++res.this_run;
+      progress("workload " + std::to_string(id) + ": " + row.status + (row.detail.empty() ? "" : " (" + row.detail + ")"));
+    }
+    next += n;
+  }
+
+  // The whole campaign, from the database (this run and the ones before).
+  {
+    Stmt s(db->get(), "SELECT count(*), coalesce(sum(judged), 0) FROM workloads");
+    if (s.Step() == SQLITE_ROW) {
+      res.done = static_cast<uint64_t>(s.Int(0));
+      res.judged = static_cast<uint64_t>(s.Int(1));
+    }
+    Stmt v(db->get(),
+           "SELECT count(*) FILTER (WHERE status = 'violations'), count(*) FILTER (WHERE status = 'record-failed'), "
+           "count(*) FILTER (WHERE status = 'check-failed') FROM workloads");
+    if (v.Step() == SQLITE_ROW) {
+      res.with_violations = static_cast<uint64_t>(v.Int(0));
+      res.record_failed = static_cast<uint64_t>(v.Int(1));
+      res.check_failed = static_cast<uint64_t>(v.Int(2));
+    }
+    Stmt p(db->get(), "SELECT possible, covered FROM workloads");
+    while (p.Step() == SQLITE_ROW) {
+      res.possible += std::stod(p.Text(0));
+      res.covered += std::stod(p.Text(1));
+    }
+    Stmt f(db->get(),
+           "SELECT f.signature, f.oracle, count(DISTINCT f.workload), sum(f.states), min(f.workload) "
+           "FROM findings f GROUP BY f.signature ORDER BY count(DISTINCT f.workload) DESC, f.signature");
+    while (f.Step() == SQLITE_ROW) {
+      Finding x;
+      x.signature = f.Text(0);
+      x.oracle = f.Text(1);
+      x.workloads = static_cast<uint64_t>(f.Int(2));
+      x.states = static_cast<uint64_t>(f.Int(3));
+      x.first_workload = f.Int(4);
+      Stmt one(db->get(),
+               "SELECT w.text, f.steps, f.detail, w.trace FROM findings f JOIN workloads w ON w.id = f.workload "
+               "WHERE f.workload = ? AND f.signature = ?");
+      one.Bind(1, x.first_workload).Bind(2, x.signature);
+      if (one.Step() == SQLITE_ROW) {
+        x.first_text = one.Text(0);
+        x.steps = one.Text(1);
+        x.detail = one.Text(2);
+        x.trace = one.Text(3);
+      }
+      res.findings.push_back(std::move(x));
+    }
+  }
+  res.seconds = elapsed();
+  return res;
+}
+
+}  // namespace torn::campaign

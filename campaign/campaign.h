@@ -1,0 +1,79 @@
+// `torn fuzz`: a campaign over the bounded exhaustive workloads (generate.h), recorded many per boot
+// (record_batch.h), each trace checked by torn check's engine (checker/run.h: classes on, fsck, data
+// and ordering oracles; the data oracle holds the runner's promises, docs/fuzz.md), findings kept in
+// a SQLite campaign database:
+//
+//   config(key, value)        fs, mkfs and mount options, max length: a database resumes only the
+//                             campaign it was made for
+//   workloads(id, text, status, detail, possible, covered, judged, violations, record_seconds,
+//             check_seconds, trace)
+//                             one row per workload done, id = its number in the generation order;
+//                             status ok | violations | record-failed | check-failed
+//   findings(workload, signature, oracle, steps, states, detail, crash_point, dropped)
+//                             per workload, its failing states grouped by signature
+//
+// Invariants: 1. a workload's row and its findings are written in one transaction, after its check
+// finished, so a campaign killed at any moment (kill -9 included) resumes with no workload lost or
+// counted twice; 2. the workloads a run considers are a fixed function of the options (ids in order,
+// every K-th, the first N), so a resumed run does exactly what was left.
+// Signatures (triage/signature.h) lose the operation numbers of mark names ('op7-fsync' -> 'fsync'),
+// so the same failure after different workloads reads as one; the steps are kept beside it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "lab/vm.h"
+
+namespace torn::campaign {
+
+struct CampaignOptions {
+  std::string db;                 // required
+  std::string dir;                // failing workloads' traces go to DIR/w<id>; empty: beside db
+  std::string fs = "ext4", mkfs_opts, mount_opts;
+  int max_length = 2;
+  uint64_t every = 1;             // consider ids 0, K, 2K, ...
+  uint64_t max_workloads = 0;     // consider at most N of them (0: all)
+  size_t per_boot = 16;           // workloads recorded per boot of the lab VM
+  uint64_t states_per_workload = 2000;  // torn check's budget in states (groups) for one trace
+  std::chrono::seconds check_time{120}; // and in time
+  std::chrono::seconds time_budget{0};  // the whole run (0: none); stops between batches
+  int jobs = 1;
+  std::string kernel_image;
+  lab::Accel accel = lab::Accel::kAuto;
+  std::function<void(std::string_view)> on_progress;
+};
+
+struct Finding {
+  std::string signature;
+  std::string oracle;
+  uint64_t workloads = 0;        // distinct workloads with it
+  uint64_t states = 0;           // failing states with it (judged)
+  int64_t first_workload = -1;   // the smallest id: the reproducer
+  std::string first_text, steps, detail, trace;
+};
+
+struct CampaignResult {
+  uint64_t considered = 0;       // workloads the options select
+  uint64_t done = 0;             // of those, done (this run and before)
+  uint64_t this_run = 0;         // done in this run
+  uint64_t record_failed = 0, check_failed = 0, with_violations = 0;  // over the whole campaign
+  uint64_t boots = 0;
+  double possible = 0, covered = 0;  // crash states over the workloads done (approximate sums)
+  uint64_t judged = 0;           // states judged by the oracles
+  double seconds = 0, record_seconds = 0, check_seconds = 0;  // this run
+  std::vector<Finding> findings; // by signature, most workloads first
+  bool budget_cut = false;
+};
+
+Result<CampaignResult> RunCampaign(const CampaignOptions& options);
+
+// 'op7-fsync' -> 'fsync' inside a signature.
+std::string CampaignSignature(std::string_view signature);
+
+}  // namespace torn::campaign
