@@ -125,8 +125,9 @@ struct GateResult {
   std::vector<SegmentGroup> groups;
   std::vector<JudgedState> states;  // every judged state, in id order
   std::vector<std::string> notes;
-  // The loop module the guest ran, as the guest saw it (/sys/module/loop): "taint=OE srcversion=…".
-  // A rebuilt loop.ko (--modules) is unsigned and out of tree: taint OE; Debian's own: no taint.
+  // The loop module the guest ran, as the guest saw it (/sys/module/loop): "taint=OE version=…".
+  // A rebuilt loop.ko (--modules) is unsigned and out of tree: taint OE; Debian's own: no taint and no
+  // version (scripts/build-loop-variant.sh stamps MODULE_VERSION("torn-VARIANT")).
   std::string loop_module;
   double boot_seconds = 0, record_seconds = 0, check_seconds = 0, total_seconds = 0;
 };

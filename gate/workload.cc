@@ -49,7 +49,7 @@ std::string WorkloadPreamble(const GateOptions& o) {
       "BACKING=\"$MNT/{}\"\nLOOP_OPTS=\"{}\"\nINNER={}\nINNER_MOUNT_OPTS=\"{}\"\n"
       "export BACKING LOOP_OPTS INNER INNER_MOUNT_OPTS\n"
       "echo \"{}taint=$(cat /sys/module/loop/taint 2>/dev/null) "
-      "srcversion=$(cat /sys/module/loop/srcversion 2>/dev/null)\"\n",
+      "version=$(cat /sys/module/loop/version 2>/dev/null)\"\n",
       LoopModeName(o.loop_mode), InjectName(o.inject), kBackingFile,
       o.loop_mode == LoopMode::kDirect ? "--direct-io=on" : "", kInnerMount,
       o.inject == Inject::kInnerNoBarrier ? "barrier=0" : "", kLoopModuleLine);

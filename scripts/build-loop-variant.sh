@@ -14,7 +14,8 @@
 # same release as the lab kernel (scripts/install-deps.sh installs both). loop.c is taken from the
 # source tarball, patched, and built out of tree (`obj-m := loop.o`, make -C the headers M=DIR modules);
 # the kernel's module tree is hard-linked (copied when another file system) with loop.ko replaced and
-# indexed by `depmod -b`. The module is unsigned: the guest loads it and taints the kernel (OE).
+# indexed by `depmod -b`. The module is unsigned: the guest loads it and taints the kernel (OE); its
+# MODULE_VERSION is "torn-VARIANT", so torn gate's loop_module names the variant the guest ran.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,6 +65,8 @@ if [ -n "$patch_file" ]; then
   (cd "$src" && patch -s -p1 < "$patch_file") >&2
 fi
 mv "$src/drivers/block/loop.c" "$src/loop.c"
+# Named in the guest's /sys/module/loop/version, which torn gate reports (loop_module).
+printf '\nMODULE_VERSION("torn-%s");\n' "$(basename "${variant%.diff}")" >> "$src/loop.c"
 rm -rf "$src/drivers"
 echo 'obj-m := loop.o' > "$src/Kbuild"
 make -s -C "$headers" M="$src" modules >"$out/build.log" 2>&1 || { cat "$out/build.log" >&2; exit 1; }
