@@ -35,9 +35,15 @@ Result<DataPlan> DataPlan::Build(const trace::Log& log, const trace::Expectation
     if (i + 1 < marks.size()) {
       const trace::Manifest& next = expectations.at(marks[i + 1].mark);
       r.next_mark = marks[i + 1].mark;
-      for (const auto& f : r.manifest.files)
-        if (std::find(next.files.begin(), next.files.end(), f) != next.files.end())
-          r.stable_files.push_back(f);
+      for (const auto& f : r.manifest.files) {
+        // Stable: the same promise in the next manifest, or (for a file that may hold one of several
+        // contents) a next promise of one of them: what is durable at Mi+1 is one of Mi's options.
+        bool stable = std::find(next.files.begin(), next.files.end(), f) != next.files.end();
+        if (!stable && !f.alternatives.empty())
+          for (const auto& g : next.files)
+            if (g.path == f.path && !g.any_content && g.alternatives.empty() && f.Holds(g.size, g.md5)) stable = true;
+        if (stable) r.stable_files.push_back(f);
+      }
       for (const auto& d : r.manifest.dirs)
         if (std::find(next.dirs.begin(), next.dirs.end(), d) != next.dirs.end())
           r.stable_dirs.push_back(d);
@@ -117,9 +123,10 @@ Verdict CheckData(const std::string& image, const DataPlan::Applies& a) {
                             got.error.empty() ? "" : " (" + got.error + ")");
     } else if (!got.error.empty()) {
       problem = fmt::format("{}: unreadable ({})", f.path, got.error);
-    } else if (!f.any_content && (got.size != f.size || got.md5 != f.md5)) {
+    } else if (!f.Holds(got.size, got.md5)) {
       problem = fmt::format("{}: size {} md5 {}, expected size {} md5 {}", f.path, got.size, got.md5,
                             f.size, f.md5);
+      for (const auto& [s, m] : f.alternatives) problem += fmt::format(" or size {} md5 {}", s, m);
     }
     if (!problem.empty()) bad.push_back(problem);
   }

@@ -3,7 +3,9 @@
 // The recorder saved a manifest (path, size, md5 of every file; the directories) at marks recorded
 // right after a sync. Take the trace's manifest marks in log order, M1 < M2 < ... < Mn. The rules:
 //   1. stable files: in every crash state whose crash point is at or after Mi (and before Mi+1), each
-//      file whose path, size and md5 are the same in Mi and Mi+1 must be intact (same size and md5),
+//      file whose path, size and md5 are the same in Mi and Mi+1 must be intact (same size and md5;
+//      a file with alternatives, torn fuzz's rename target, is stable when Mi+1 promises one of them,
+//      and holds when it has any of them),
 //      and each directory listed in both must exist. After Mn there is no next manifest: no file is
 //      known to be stable, nothing is required.
 //   2. exact states: a crash state whose durable entries are exactly the content entries up to Mi

@@ -125,6 +125,49 @@ TEST_P(DataSamples, AnyContentChecksOnlyTheName) {
   EXPECT_NE(v.detail.find("p/ghost: missing"), std::string::npos) << v.detail;
 }
 
+// torn fuzz's rename target: {"or": [...]} holds when the file has any of the contents, and is stable
+// when the next manifest promises one of them.
+TEST_P(DataSamples, AlternativesHoldWhenAnyMatches) {
+  Sample s = Load(GetParam());
+  size_t step1 = *s.log.FindMark("step-1"), step2 = *s.log.FindMark("step-2");
+  size_t e = step1 + (step2 - step1) / 2;
+  auto dir = TempDir::Create("torn-data-");
+  std::string img = PrefixImage(s, e, *dir);
+  for (bool real_one_listed : {true, false}) {
+    Sample t = Load(GetParam());
+    for (auto& f : t.expect.at("step-1").files) {
+      if (f.path != "p/one") continue;
+      auto real = std::make_pair(f.size, f.md5);
+      f.size = 99;
+      f.md5 = "00000000000000000000000000000000";
+      f.alternatives = {{5, "11111111111111111111111111111111"}};
+      if (real_one_listed) f.alternatives.push_back(real);
+    }
+    auto plan = DataPlan::Build(t.log, t.expect);
+    ASSERT_TRUE(plan.ok());
+    auto a = plan->For(DurableView(Prefix(e)));
+    ASSERT_NE(a.rule, nullptr);
+    bool stable = false;
+    for (const auto& f : a.rule->stable_files) stable |= f.path == "p/one";
+    EXPECT_EQ(stable, real_one_listed);  // step-2 promises p/one's real content
+    if (!stable) continue;
+    Verdict v = CheckData(img, a);
+    EXPECT_TRUE(v.ok) << v.detail;
+  }
+  // Not stable, but exact at the mark: a content none of the options has fails, naming them all.
+  Sample t = Load(GetParam());
+  for (auto& f : t.expect.at("step-1").files)
+    if (f.path == "p/one") f = {"p/one", 99, "00000000000000000000000000000000", false, {{5, "11111111111111111111111111111111"}}};
+  auto plan = DataPlan::Build(t.log, t.expect);
+  ASSERT_TRUE(plan.ok());
+  auto a = plan->For(DurableView(Prefix(step1)));
+  ASSERT_TRUE(a.exact);
+  Verdict v = CheckData(PrefixImage(t, step1, *dir), a);
+  EXPECT_FALSE(v.ok);
+  EXPECT_NE(v.output.find("expected size 99 md5 0000"), std::string::npos) << v.output;
+  EXPECT_NE(v.output.find(" or size 5 md5 1111"), std::string::npos) << v.output;
+}
+
 INSTANTIATE_TEST_SUITE_P(RealKernel, DataSamples, ::testing::ValuesIn(testing::SampleNames()));
 
 TEST(DataPlanSynthetic, AManifestForAnUnknownMarkIsBadInput) {

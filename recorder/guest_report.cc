@@ -58,6 +58,16 @@ Result<GuestReport> ParseGuestReport(std::string_view text) {
         auto p = RelativePath(rest);
         if (!size || !IsMd5(md5) || !p || *p == ".") return bad("bad file line");
         m.files.push_back({*p, *size, std::string(md5)});
+      } else if (kind == "O") {
+        auto size = lab::WholeNumber<uint64_t>(lab::NextWord(rest));
+        std::string_view md5 = lab::NextWord(rest);
+        auto size2 = lab::WholeNumber<uint64_t>(lab::NextWord(rest));
+        std::string_view md5_2 = lab::NextWord(rest);
+        auto p = RelativePath(rest);
+        if (!size || !IsMd5(md5) || !size2 || !IsMd5(md5_2) || !p || *p == ".") return bad("bad file line");
+        trace::FileExpectation fe{*p, *size, std::string(md5)};
+        fe.alternatives.emplace_back(*size2, std::string(md5_2));
+        m.files.push_back(std::move(fe));
       } else if (kind == "E") {
         auto p = RelativePath(rest);
         if (!p || *p == ".") return bad("bad file line");

@@ -22,7 +22,14 @@ Result<Expectations> ParseExpectations(const nlohmann::json& j, const std::strin
           !f["size"].is_number_unsigned() || !f.contains("md5") || !f["md5"].is_string()) {
         return BadInput(where + ": each file needs \"path\" (string), \"size\" (number), \"md5\" (string)");
       }
-      man.files.push_back({f["path"], f["size"], f["md5"]});
+      FileExpectation fe{f["path"], f["size"], f["md5"]};
+      for (const auto& a : f.value("or", nlohmann::json::array())) {
+        if (!a.is_object() || !a.contains("size") || !a["size"].is_number_unsigned() || !a.contains("md5") ||
+            !a["md5"].is_string())
+          return BadInput(where + ": each \"or\" of a file needs \"size\" (number) and \"md5\" (string)");
+        fe.alternatives.emplace_back(a["size"].get<uint64_t>(), a["md5"].get<std::string>());
+      }
+      man.files.push_back(std::move(fe));
     }
     for (const auto& d : m.value("dirs", nlohmann::json::array())) {
       if (!d.is_string()) return BadInput(where + ": \"dirs\" must hold strings");
@@ -48,6 +55,11 @@ nlohmann::json ExpectationsToJson(const Expectations& e) {
     for (const auto& f : m.files) {
       if (f.any_content) files.push_back({{"path", f.path}, {"content", "any"}});
       else files.push_back({{"path", f.path}, {"size", f.size}, {"md5", f.md5}});
+      if (!f.alternatives.empty()) {
+        nlohmann::json alts = nlohmann::json::array();
+        for (const auto& [s, m] : f.alternatives) alts.push_back({{"size", s}, {"md5", m}});
+        files.back()["or"] = alts;
+      }
     }
     j[mark] = {{"files", files}, {"dirs", m.dirs}};
   }

@@ -2,7 +2,9 @@
 //   {"MARK": {"files": [{"path": "p/one", "size": 6, "md5": "..."}], "dirs": ["p", "p/q"]}}
 // Paths are relative to the file system's root, without a leading slash. A file entry may instead be
 // {"path": "p/one", "content": "any"}: its name must exist as a regular file, its bytes are not
-// promised (torn fuzz: an entry of an fsynced directory, docs/fuzz.md).
+// promised (torn fuzz: an entry of an fsynced directory, docs/fuzz.md). A file entry may carry
+// "or": [{"size": 4, "md5": "..."}]: the file must hold one of the contents (rename atomicity: the
+// target holds the old file or the new one).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,13 @@ struct FileExpectation {
   uint64_t size = 0;
   std::string md5;  // lowercase hex
   bool any_content = false;  // only the name is expected (size 0, md5 empty)
+  std::vector<std::pair<uint64_t, std::string>> alternatives;  // other (size, md5) it may hold
+  bool Holds(uint64_t s, const std::string& m) const {
+    if (any_content || (s == size && m == md5)) return true;
+    for (const auto& [as, am] : alternatives)
+      if (s == as && m == am) return true;
+    return false;
+  }
   bool operator==(const FileExpectation&) const = default;
 };
 

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "workload/md5.h"
 
@@ -56,6 +57,10 @@ std::string ManifestLines(const std::string& name, const PromiseSet& set) {
     switch (p.kind) {
       case Kind::kDir: out += "TORN-MANIFEST " + name + " D ./" + path + "\n"; break;
       case Kind::kExists: out += "TORN-MANIFEST " + name + " E ./" + path + "\n"; break;
+      case Kind::kEither:
+        out += "TORN-MANIFEST " + name + " O " + std::to_string(p.size) + " " + p.md5 + " " +
+               std::to_string(p.size2) + " " + p.md5_2 + " ./" + path + "\n";
+        break;
       case Kind::kContent:
         out += "TORN-MANIFEST " + name + " F " + std::to_string(p.size) + " " + p.md5 + " ./" + path + "\n";
         break;
@@ -110,7 +115,8 @@ void Runner::PromisePath(const std::string& path) {
   if (p.kind == Kind::kContent) {
     auto known = promises_.find(path);
     auto fresh = fresh_.find(path);
-    bool named = (known != promises_.end() && known->second.ino == p.ino) ||
+    bool named = (known != promises_.end() && known->second.ino == p.ino && known->second.bound &&
+                  known->second.kind != Kind::kDir) ||
                  (fresh != fresh_.end() && fresh->second == p.ino);
     if (!named) return;  // rule 3: only a directory fsync promises this name
     PromiseAncestors(path);
@@ -133,7 +139,7 @@ void Runner::PromisePath(const std::string& path) {
     if (S_ISDIR(st.st_mode)) {
       promises_[child] = Promise{Kind::kDir, 0, "", st.st_ino};
     } else if (S_ISREG(st.st_mode)) {
-      bool keep = it != promises_.end() && it->second.kind == Kind::kContent && it->second.ino == st.st_ino;
+      bool keep = it != promises_.end() && it->second.ino == st.st_ino && it->second.kind == Kind::kContent;
       if (!keep) promises_[child] = Promise{Kind::kExists, 0, "", st.st_ino};
     }
   }
@@ -141,7 +147,11 @@ void Runner::PromisePath(const std::string& path) {
 
 void Runner::Downgrade(uint64_t ino) {
   for (auto& [path, p] : promises_)
-    if (p.ino == ino && p.kind == Kind::kContent) p = Promise{Kind::kExists, 0, "", ino};
+    if (p.ino == ino && (p.kind == Kind::kContent || p.kind == Kind::kEither)) {
+      bool bound = p.bound;
+      p = Promise{Kind::kExists, 0, "", ino};
+      p.bound = bound;
+    }
 }
 
 void Runner::DropUnder(const std::string& path) {
@@ -256,11 +266,27 @@ std::string Runner::Execute(size_t index, const Op& op) {
     case OpKind::kSymlink:
       if (::symlink(op.path.c_str(), Full(op.path2).c_str()) != 0) fail("symlink");
       break;
-    case OpKind::kRename:
-      if (::rename(full.c_str(), Full(op.path2).c_str()) != 0) fail("rename");
+    case OpKind::kRename: {
+      auto a = promises_.find(op.path), b = promises_.find(op.path2);
+      std::optional<Promise> old_a, old_b;
+      if (a != promises_.end()) old_a = a->second;
+      if (b != promises_.end()) old_b = b->second;
+      bool ok = ::rename(full.c_str(), Full(op.path2).c_str()) == 0;
+      if (!ok) fail("rename");
       DropUnder(op.path);
       DropUnder(op.path2);
+      struct stat st;
+      bool file_now = ok && ::lstat(Full(op.path2).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+      bool b_was_file = old_b && old_b->kind != Kind::kDir;
+      if (file_now && b_was_file) {  // rule 2: rename atomicity
+        Promise p{Kind::kExists, 0, "", static_cast<uint64_t>(st.st_ino)};
+        if (old_b->kind == Kind::kContent && old_a && old_a->kind == Kind::kContent)
+          p = Promise{Kind::kEither, old_b->size, old_b->md5, static_cast<uint64_t>(st.st_ino), old_a->size, old_a->md5};
+        p.bound = false;
+        promises_[op.path2] = p;
+      }
       break;
+    }
     case OpKind::kUnlink:
       if (::unlink(full.c_str()) != 0) fail("unlink");
       DropUnder(op.path);

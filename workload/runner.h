@@ -10,11 +10,17 @@
 //             directory; a content promise after the file was written again)
 //   dir       a directory whose name is durable (an ancestor of a promised path, an fsynced
 //             directory, an entry of one)
+//   either    a regular file holding one of two contents (the target of a rename)
 // Rules, applied after each operation succeeds:
 //   1. a write, pwrite, truncate or falloc on f turns every content promise of f's inode (all its
 //      hard links) into exists: after a crash the file holds the old or the new bytes, or a mix;
 //   2. unlink p, rmdir p drop p; rename a b drops a, b and everything under them (the names are in
-//      flux until the next persistence operation);
+//      flux until the next persistence operation), except that when b was a promised regular file
+//      b stays promised (rename atomicity, POSIX rename(2): the name b refers to the old file or the
+//      new one throughout): either (old b's content, a's content) when both contents were promised,
+//      else exists; either way not bound: an fsync of the file does not promise which file the name
+//      holds (fdatasync(2) does not even write the rename), an fsync of its directory does. The
+//      runner sends a mark after each rename, so this holds from the rename on;
 //   3. fsync/fdatasync of a regular file f promise f's content (and f's ancestors) when f's name is
 //      durable already (it is in the set) or f is a new file (made by creat in this workload, its name
 //      not renamed or linked since): fsync(2) "does not necessarily ensure that the entry in the
@@ -39,17 +45,23 @@
 namespace torn::workload {
 
 struct Promise {
-  enum class Kind { kContent, kExists, kDir };
+  enum class Kind { kContent, kExists, kDir, kEither };
   Kind kind = Kind::kContent;
   uint64_t size = 0;
   std::string md5;
   uint64_t ino = 0;
+  uint64_t size2 = 0;  // kEither: the other content
+  std::string md5_2;
+  // The name is durably bound to this inode. False after a rename over a promised file: the name
+  // is durable, which inode it names is not until its directory is fsynced.
+  bool bound = true;
   bool operator==(const Promise&) const = default;
 };
 
 using PromiseSet = std::map<std::string, Promise>;
 
 // Report lines of a manifest (recorder/guest_report.h): "TORN-MANIFEST NAME D ." (the root), "TORN-MANIFEST NAME F SIZE MD5 ./PATH",
+// "TORN-MANIFEST NAME O SIZE MD5 SIZE2 MD5_2 ./PATH" (either),
 // "TORN-MANIFEST NAME E ./PATH" (exists), "TORN-MANIFEST NAME D ./PATH", then "TORN-MANIFEST-END NAME".
 std::string ManifestLines(const std::string& name, const PromiseSet& set);
 

@@ -3,7 +3,7 @@
 // ioctl that `dmsetup message TARGET 0 mark NAME` sends) and reports what the operation promised
 // (workload/runner.h) on the report channel, in recorder/guest_report.h's lines:
 //   TORN-MARK NAME, TORN-MANIFEST NAME ..., TORN-MANIFEST-END NAME, TORN-OP-FAILED N what
-// After the last operation: the mark "end" with the promises as they stand; with --umount, the tree
+// A rename is followed by a mark too. After the last operation: the mark "end" with the promises as they stand; with --umount, the tree
 // is read, ROOT unmounted (which makes everything durable) and the mark "umount" sent with that tree.
 // Built static (the initramfs has busybox and no libc++).
 //
@@ -129,7 +129,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "torn-runner: op %zu (%s): %s\n", i + 1, PrintOp(op).c_str(), err.c_str());
       if (!out.Write("TORN-OP-FAILED " + std::to_string(i + 1) + " " + err + "\n")) return 3;
     }
-    if (IsPersistence(op) && !mark(MarkName(i, op), runner.promises())) return 3;
+    // A rename is marked too: its target's either-promise holds from there (runner.h, rule 2).
+    bool marked = IsPersistence(op) || op.kind == OpKind::kRename;
+    if (marked && !mark(MarkName(i, op), runner.promises())) return 3;
   }
   if (!mark("end", runner.promises())) return 3;
   if (umount) {

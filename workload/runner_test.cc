@@ -127,6 +127,26 @@ TEST_F(RunnerTest, FsyncPromisesOnlyNewOrDurableNames) {
   EXPECT_EQ(s[8].at("f2").kind, Kind::kExists);
 }
 
+// Rule 2: a rename over a promised file keeps its name promised, with the old or the new content.
+TEST_F(RunnerTest, RenameOverAPromisedFileIsEitherContent) {
+  auto s = Run("creat f0\nwrite f0 0 100\ncreat f1\nwrite f1 0 200\nsync\nrename f0 f1\nfsync f1\n"
+               "creat f2\nrename f2 f1\nwrite f1 0 10\nfsync .\nfsync f1\n");
+  const Promise& e = s[5].at("f1");
+  EXPECT_EQ(e.kind, Kind::kEither);
+  EXPECT_EQ(e.size, 200u);
+  EXPECT_EQ(e.size2, 100u);
+  EXPECT_EQ(s[5].count("f0"), 0u);
+  EXPECT_NE(ManifestLines("m", s[5]).find("TORN-MANIFEST m O 200 " + s[4].at("f1").md5 + " 100 " +
+                                          s[4].at("f0").md5 + " ./f1\n"),
+            std::string::npos);
+  EXPECT_EQ(s[6].at("f1"), e);  // fsync of the file does not promise which file the name holds
+  EXPECT_EQ(s[8].at("f1").kind, Kind::kExists);  // f2's content was never promised
+  EXPECT_EQ(s[9].at("f1").kind, Kind::kExists);
+  EXPECT_FALSE(s[9].at("f1").bound);
+  EXPECT_TRUE(s[10].at("f1").bound);  // fsync of the directory binds the name
+  EXPECT_EQ(s[11].at("f1").kind, Kind::kContent);
+}
+
 TEST_F(RunnerTest, FailedOperationsSayWhat) {
   Runner r(root_);
   auto w = Parse("rmdir nothere\n");
