@@ -1,12 +1,18 @@
 // torn fuzz --db FILE [--mount-opts O] [--mkfs-opts O] [--length 1|2|3] [--workloads N] [--every K]
 //           [--per-boot N] [--states N] [--check-time S] [--time S] [--jobs N] [--kernel VMLINUZ] [--json]
 // A fuzz campaign (campaign/campaign.h, docs/fuzz.md).
+// torn fuzz --record WORKLOAD --out DIR [--mount-opts O] [--mkfs-opts O]: record one workload file
+// (workload/op.h) the way a campaign does, into a trace directory: a finding's reproducer.
 #include <fmt/core.h>
 
 #include <nlohmann/json.hpp>
 
+#include "base/file_io.h"
+#include "base/subprocess.h"
 #include "campaign/campaign.h"
+#include "campaign/record_batch.h"
 #include "cli/command.h"
+#include "workload/op.h"
 
 namespace torn::cli {
 namespace {
@@ -21,10 +27,42 @@ constexpr const char* kHelp =
     "run resumes (also after kill -9); the traces of failing workloads stay in DB.traces/w<ID>\n"
     "(torn check DB.traces/w<ID> reproduces the check; workload.txt in it is the workload).\n"
     "\n"
+    "--record WORKLOAD --out DIR records one workload file (workload/op.h) the way the campaign does,\n"
+    "into a trace directory for torn check: a finding's reproducer.\n"
+    "\n"
     "Exit status: 0 no finding, 1 findings, 2 bad usage or a failure, 130 interrupted.\n"
     "Examples:\n"
     "  torn fuzz --db nobarrier.db --mount-opts barrier=0 --length 1 --workloads 16\n"
-    "  torn fuzz --db default.db --length 2 --every 97 --time 1h";
+    "  torn fuzz --db default.db --length 2 --every 97 --time 3600\n"
+    "  torn fuzz --record w.txt --out t --mount-opts barrier=0 && torn check t";
+
+// The commands that record a workload again and check it.
+std::string Reproduce(const campaign::CampaignOptions& o, const std::string& workload_file) {
+  std::vector<std::string> rec = {"torn", "fuzz", "--record", workload_file, "--out", "repro"};
+  if (!o.mkfs_opts.empty()) rec.insert(rec.end(), {"--mkfs-opts", o.mkfs_opts});
+  if (!o.mount_opts.empty()) rec.insert(rec.end(), {"--mount-opts", o.mount_opts});
+  return QuoteArgv(rec) + " && torn check repro";
+}
+
+int RecordOne(const campaign::CampaignOptions& o, const std::string& file, const std::string& out) {
+  auto text = ReadFileToString(file);
+  if (!text.ok()) return ReportError(text.status());
+  auto w = workload::Parse(*text);
+  if (!w.ok()) return ReportError(w.status().with_context(file));
+  campaign::BatchOptions b;
+  b.mkfs_opts = o.mkfs_opts;
+  b.mount_opts = o.mount_opts;
+  b.kernel_image = o.kernel_image;
+  b.accel = o.accel;
+  b.on_progress = o.on_progress;
+  auto r = campaign::RecordBatch(b, {{workload::Print(*w), out}});
+  if (!r.ok()) return ReportError(r.status());
+  const auto& it = r->items.at(0);
+  if (!it.status.ok()) return ReportError(it.status.with_context(file));
+  for (const auto& f : it.op_failures) fmt::print(stderr, "torn fuzz: operation {} failed\n", f);
+  fmt::print("recorded {} into {}: {} entries ({:.1f} s)\n", file, out, it.entries, r->seconds);
+  return kExitOk;
+}
 
 }  // namespace
 
@@ -33,8 +71,11 @@ int RunFuzz(std::vector<std::string> args) {
   std::string accel = "auto";
   uint64_t check_time = 120, time_budget = 0;
   bool json = false, quiet = false;
+  std::string record, out;
   CLI::App app(kHelp, "torn fuzz");
-  app.add_option("--db", o.db, "the campaign database (SQLite; created, or resumed)")->required();
+  app.add_option("--db", o.db, "the campaign database (SQLite; created, or resumed)");
+  app.add_option("--record", record, "record this one workload file instead (with --out)");
+  app.add_option("--out", out, "--record: the trace directory to write");
   app.add_option("--dir", o.dir, "where failing workloads' traces go (default: DB.traces)");
   app.add_option("--mkfs-opts", o.mkfs_opts, "mke2fs options, e.g. -O fast_commit");
   app.add_option("--mount-opts", o.mount_opts, "mount options, e.g. barrier=0");
@@ -57,6 +98,11 @@ int RunFuzz(std::vector<std::string> args) {
   else if (accel == "tcg") o.accel = lab::Accel::kTcg;
   else if (accel != "auto") return ReportError(BadInput("--accel: auto, kvm or tcg"));
   if (!quiet) o.on_progress = [](std::string_view s) { fmt::print(stderr, "torn fuzz: {}\n", s); };
+  if (!record.empty()) {
+    if (out.empty()) return ReportError(BadInput("--record needs --out DIR"));
+    return RecordOne(o, record, out);
+  }
+  if (o.db.empty()) return ReportError(BadInput("torn fuzz needs --db FILE (or --record FILE --out DIR)"));
 
   auto r = campaign::RunCampaign(o);
   if (!r.ok()) return ReportError(r.status());
@@ -73,7 +119,8 @@ int RunFuzz(std::vector<std::string> args) {
       j["findings"].push_back({{"signature", f.signature}, {"oracle", f.oracle}, {"workloads", f.workloads},
                                {"states", f.states}, {"first_workload", f.first_workload},
                                {"steps", f.steps}, {"detail", f.detail}, {"trace", f.trace},
-                               {"workload", f.first_text}});
+                               {"workload", f.first_text},
+                               {"reproduce", f.trace.empty() ? "" : Reproduce(o, f.trace + "/workload.txt")}});
     fmt::print("{}\n", j.dump(2));
   } else {
     fmt::print("campaign {}: {} of {} workloads done ({} this run, {} boots, {:.0f} s: record {:.0f} s, check {:.0f} s)\n",
@@ -93,7 +140,10 @@ int RunFuzz(std::vector<std::string> args) {
       for (const auto& f : r->findings) {
         fmt::print("  [{}] {} — {} workloads, {} states; first: workload {} ({})\n", f.oracle, f.signature,
                    f.workloads, f.states, f.first_workload, f.steps);
-        if (!f.trace.empty()) fmt::print("      reproduce: torn check {}\n", f.trace);
+        if (!f.trace.empty()) {
+          fmt::print("      trace: torn check {}\n", f.trace);
+          fmt::print("      reproduce: {}\n", Reproduce(o, f.trace + "/workload.txt"));
+        }
       }
     }
   }
