@@ -1,7 +1,5 @@
 #include "cli/check_triage.h"
 
-#include <set>
-
 #include <fmt/core.h>
 
 #include "checker/setup.h"
@@ -22,14 +20,7 @@ Result<triage::Triage> TriageCheck(const checker::CheckOptions& o, const checker
   to.judge.vm_mount = o.vm_mount;
   to.judge.scratch_dir = o.scratch_dir;
   to.on_progress = [](std::string_view s) { fmt::print(stderr, "torn: {}\n", s); };
-  if (t.minimize == 0) {  // grouping only: no setup needed
-    triage::Triage only;
-    only.groups = triage::GroupBySignature(r);
-    std::set<uint64_t> failing;
-    for (const auto& v : r.violations) failing.insert(v.state);
-    only.failing_states = failing.size();
-    return only;
-  }
+  if (t.minimize == 0) return triage::GroupOnly(r);  // no setup needed
   TORN_ASSIGN_OR_RETURN(checker::Setup setup, checker::Prepare({.trace = o.trace,
                                                                 .space = o.space,
                                                                 .from_mark = o.from_mark,

@@ -17,6 +17,8 @@
 #include "report/report.h"
 #include "report/summary.h"
 #include "store/store.h"
+#include "triage/text.h"
+#include "triage/triage.h"
 
 namespace torn::cli {
 
@@ -78,13 +80,19 @@ int RunMerge(std::vector<std::string> args) {
     if (Status st = WriteFileAtomic(junit, report::ResultToJunit(*r)); !st.ok())
       return ReportError(st.with_context("the JUnit report"));
   }
+  // Signatures grouped, not minimized: the shards' minimizations judged their own representatives
+  // (torn explain --db OUT minimizes one of the merged run's states).
+  triage::Triage triaged = triage::GroupOnly(*r);
   if (json) {
-    fmt::print("{}\n", report::ResultToJson(*r).dump(2));
+    nlohmann::json j = report::ResultToJson(*r);
+    j["signatures"] = triage::ToJson(triaged);
+    fmt::print("{}\n", j.dump(2));
   } else {
     report::SummaryOptions so;
     so.all = all;
     so.trace_arg = r->trace;
     if (!r->violations.empty()) AddTraceFacts(r->trace, so);
+    so.signatures = triage::ToText(triaged, {.all = all});
     fmt::print("{}", report::ResultToText(*r, so));
   }
   return r->violations.empty() ? kExitOk : kExitViolations;

@@ -215,6 +215,7 @@ std::string ResultToText(const checker::CheckResult& r, const SummaryOptions& o)
     return out;
   }
   out += "\n";
+  const size_t listed_from = out.size();
   size_t n = o.all ? r.violations.size() : std::min(r.violations.size(), o.shown);
   if (!o.all && o.signatures_explained) n = 0;  // the explained signatures stand for them
   for (size_t i = 0; i < n; ++i) {
@@ -235,7 +236,7 @@ std::string ResultToText(const checker::CheckResult& r, const SummaryOptions& o)
     else if (v.oracle == oracles::Oracle::kMount)
       out += "  (the mount oracle: mount -o loop the image, in a VM, then e2fsck -fn)\n";
   }
-  if (!o.signatures.empty()) out += "\n" + o.signatures;
+  if (!o.signatures.empty()) out += (out.size() > listed_from ? "\n" : "") + o.signatures;
   std::string standing;
   if (r.reduced && r.covered != std::to_string(r.checked)) {
     std::map<uint64_t, std::string> covers;  // failing state -> the states it stands for

@@ -81,6 +81,15 @@ std::vector<SignatureGroup> GroupBySignature(const checker::CheckResult& r) {
   return out;
 }
 
+Triage GroupOnly(const checker::CheckResult& r) {
+  Triage t;
+  t.groups = GroupBySignature(r);
+  std::set<uint64_t> failing;
+  for (const auto& v : r.violations) failing.insert(v.state);
+  t.failing_states = failing.size();
+  return t;
+}
+
 nlohmann::json MinimizedToJson(const Failure& f, const Minimized& m, const std::vector<WriteExplanation>& explanation,
                                const std::string& reproduce) {
   nlohmann::json entries = nlohmann::json::array(), sectors = nlohmann::json::array();

@@ -70,6 +70,9 @@ struct Triage {
 
 // The groups, without minimizing anything.
 std::vector<SignatureGroup> GroupBySignature(const checker::CheckResult& r);
+// The triage without minimizing: the groups and the failing states (torn check --minimize 0, torn
+// merge: a function of the violations alone, so shards merged give a single run's).
+Triage GroupOnly(const checker::CheckResult& r);
 
 // Groups, minimizes and explains. `setup` is the check's (checker::Prepare with its options).
 Result<Triage> RunTriage(const checker::CheckResult& r, const checker::Setup& setup, const TriageOptions& options);
