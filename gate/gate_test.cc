@@ -42,6 +42,9 @@ TEST(Gate, PreambleCarriesLoopModeAndInjection) {
   EXPECT_NE(p.find("INNER_MOUNT_OPTS=\"barrier=0\""), std::string::npos) << p;
   EXPECT_NE(DefaultWorkload().find("mark gate-setup"), std::string::npos);
   EXPECT_NE(DefaultWorkload().find("manifest inner-1 \"$INNER\""), std::string::npos);
+  // fsync and fdatasync promises between the syncs (docs/gate.md, "Promises of single fsyncs")
+  EXPECT_NE(DefaultWorkload().find("promise inner-fsync-p \"$INNER\" p"), std::string::npos);
+  EXPECT_NE(DefaultWorkload().find("promise inner-fdatasync-f2 \"$INNER\" d/f2"), std::string::npos);
 }
 
 TEST(Gate, SplitsManifestsByMarkPrefix) {

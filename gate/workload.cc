@@ -33,7 +33,25 @@ dd if=/dev/urandom of="$INNER/big" bs=4k count=96 2>/dev/null
 fsync "$INNER/big"
 manifest inner-2 "$INNER"
 
-# step 3: more of the same, so the stable files of step 2 must survive the crashes of step 3
+# step 3: promises between the syncs, each checked in every lower crash state from its own mark on
+# (`promise`: a partial inner manifest, oracles/data.h): a new file written and fsynced (its name and
+# bytes: a journal commit), then files inner-2 made durable overwritten in place and fdatasynced (data
+# only, no commit: one flush of the loop device each, so a driver that loses some flushes loses one of
+# these promises, which no syncfs behind it covers)
+dd if=/dev/urandom of="$INNER/p" bs=4k count=8 2>/dev/null
+fsync "$INNER/p"
+promise inner-fsync-p "$INNER" p
+dd if=/dev/urandom of="$INNER/big" bs=4k count=4 seek=10 conv=notrunc 2>/dev/null
+fdatasync "$INNER/big"
+promise inner-fdatasync-big "$INNER" big
+dd if=/dev/urandom of="$INNER/d/f2" bs=4k count=4 seek=4 conv=notrunc 2>/dev/null
+fdatasync "$INNER/d/f2"
+promise inner-fdatasync-f2 "$INNER" d/f2
+printf 'FILE 4\n' | dd of="$INNER/d/f4" conv=notrunc 2>/dev/null
+fdatasync "$INNER/d/f4"
+promise inner-fdatasync-f4 "$INNER" d/f4
+
+# step 4: more of the same, so the stable files of steps 2 and 3 must survive the crashes of step 4
 echo "three" > "$INNER/d/f3"
 dd if=/dev/urandom of="$INNER/d/blob" bs=4k count=16 seek=8 conv=notrunc 2>/dev/null
 manifest inner-3 "$INNER"

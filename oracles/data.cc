@@ -27,26 +27,71 @@ Result<DataPlan> DataPlan::Build(const trace::Log& log, const trace::Expectation
     marks.push_back({*entry, name});
   }
   std::sort(marks.begin(), marks.end(), [](const Found& a, const Found& b) { return a.entry < b.entry; });
+  // A partial manifest (trace::Manifest::partial: one fsync's promise) covers only the files it
+  // lists and no directory; a whole manifest covers every path (a path it does not list is absent).
+  // For the crash points in [Mi, Mi+1), a file is stable when the last manifest at or before Mi that
+  // covers it lists it and the first manifest after Mi that covers it promises the same (or, for a
+  // file with alternatives, one of them): it was not modified in between. Without partial manifests
+  // the covering manifests are Mi and Mi+1, the rule of data.h. Directories: the whole manifests.
+  std::vector<const trace::Manifest*> ms;
+  for (const auto& m : marks) ms.push_back(&expectations.at(m.mark));
+  auto find = [&](size_t j, const std::string& path) -> const trace::FileExpectation* {
+    for (const auto& f : ms[j]->files)
+      if (f.path == path) return &f;
+    return nullptr;
+  };
+  auto covers = [&](size_t j, const std::string& path) { return !ms[j]->partial || find(j, path) != nullptr; };
+  auto same_promise = [](const trace::FileExpectation& f, const trace::FileExpectation& g) {
+    // The same promise, or (for a file that may hold one of several contents) a later promise of one
+    // of them: what is durable then is one of the earlier options.
+    if (f == g) return true;
+    return !f.alternatives.empty() && !g.any_content && g.alternatives.empty() && f.Holds(g.size, g.md5);
+  };
   for (size_t i = 0; i < marks.size(); ++i) {
     DataRule r;
     r.mark = marks[i].mark;
     r.mark_entry = marks[i].entry;
-    r.manifest = expectations.at(r.mark);
-    if (i + 1 < marks.size()) {
-      const trace::Manifest& next = expectations.at(marks[i + 1].mark);
-      r.next_mark = marks[i + 1].mark;
-      for (const auto& f : r.manifest.files) {
-        // Stable: the same promise in the next manifest, or (for a file that may hold one of several
-        // contents) a next promise of one of them: what is durable at Mi+1 is one of Mi's options.
-        bool stable = std::find(next.files.begin(), next.files.end(), f) != next.files.end();
-        if (!stable && !f.alternatives.empty())
-          for (const auto& g : next.files)
-            if (g.path == f.path && !g.any_content && g.alternatives.empty() && f.Holds(g.size, g.md5)) stable = true;
-        if (stable) r.stable_files.push_back(f);
-      }
-      for (const auto& d : r.manifest.dirs)
-        if (std::find(next.dirs.begin(), next.dirs.end(), d) != next.dirs.end())
+    r.manifest = *ms[i];
+    if (i + 1 < marks.size()) r.next_mark = marks[i + 1].mark;
+    std::vector<std::string> paths;  // every file some manifest up to Mi lists, first seen first
+    for (size_t j = 0; j <= i; ++j)
+      for (const auto& f : ms[j]->files)
+        if (std::find(paths.begin(), paths.end(), f.path) == paths.end()) paths.push_back(f.path);
+    for (const auto& path : paths) {
+      const trace::FileExpectation* before = nullptr;
+      for (size_t j = i + 1; j-- > 0;)
+        if (covers(j, path)) {
+          before = find(j, path);
+          break;
+        }
+      if (!before) continue;
+      for (size_t k = i + 1; k < marks.size(); ++k)
+        if (covers(k, path)) {
+          const trace::FileExpectation* after = find(k, path);
+          if (after && same_promise(*before, *after)) r.stable_files.push_back(*before);
+          break;
+        }
+    }
+    std::optional<size_t> whole_before, whole_after;
+    for (size_t j = 0; j <= i; ++j)
+      if (!ms[j]->partial) whole_before = j;
+    for (size_t k = i + 1; k < marks.size() && !whole_after; ++k)
+      if (!ms[k]->partial) whole_after = k;
+    if (whole_before && whole_after)
+      for (const auto& d : ms[*whole_before]->dirs)
+        if (std::find(ms[*whole_after]->dirs.begin(), ms[*whole_after]->dirs.end(), d) != ms[*whole_after]->dirs.end())
           r.stable_dirs.push_back(d);
+    if (ms[i]->partial) {
+      // The state at a partial mark: what the fsync promised, and every file and directory promised
+      // before and not modified since (the stable ones). So the exact rule, and the files the class
+      // key reads (classes::ReadFiles: the rule's manifest), keep those too.
+      trace::Manifest exact;
+      exact.partial = true;
+      exact.files = ms[i]->files;
+      for (const auto& f : r.stable_files)
+        if (!find(i, f.path)) exact.files.push_back(f);
+      exact.dirs = r.stable_dirs;
+      r.manifest = std::move(exact);
     }
     plan.rules_.push_back(std::move(r));
   }

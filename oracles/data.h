@@ -10,6 +10,12 @@
 //      known to be stable, nothing is required.
 //   2. exact states: a crash state whose durable entries are exactly the content entries up to Mi
 //      (the state at the mark) must match Mi entirely: every file, every directory.
+// A partial manifest (trace::Manifest::partial, torn gate's promise of one fsync or fdatasync) covers
+// only the files it lists: in rule 1 a file's Mi and Mi+1 are then the last manifest at or before the
+// crash point and the first after it that cover the file (a file fsynced at a partial mark Mp stays
+// promised in every state after Mp until the next manifest covering it shows it changed, and earlier
+// promises run through Mp); directories go by the whole manifests. The state at a partial mark must
+// hold what it lists and the files and directories stable there.
 // States before M1 have no rule. The oracle reads the image after journal replay (run it on the fsck
 // oracle's scratch copy) through libext2fs, so it needs no mount and no kernel.
 #pragma once

@@ -192,5 +192,50 @@ TEST(DataPlanSynthetic, DroppedEntriesMakeAStateNotExact) {
   EXPECT_EQ(plan->For(DurableView(Prefix(5))).rule, nullptr);  // before the first manifest
 }
 
+// A partial manifest (one fsync's promise) between two whole ones: it promises its file from its mark
+// on, says nothing about the others, and the whole manifests' promises run through it.
+TEST(DataPlanSynthetic, APartialManifestPromisesItsFilesAndKeepsTheOthers) {
+  Sample s = Load("ext4-512");  // marks step-1 < step-2 < step-3
+  auto file = [](const char* p, uint64_t size, const char* md5) { return trace::FileExpectation{p, size, md5}; };
+  trace::Manifest m1{{file("a", 1, "x"), file("b", 2, "y")}, {".", "d"}};
+  trace::Manifest m2{{file("c", 3, "z")}, {}, true};
+  trace::Manifest m3{{file("a", 1, "x"), file("b", 5, "w"), file("c", 3, "z")}, {".", "d"}};
+  s.expect = {{"step-1", m1}, {"step-2", m2}, {"step-3", m3}};
+  auto plan = DataPlan::Build(s.log, s.expect);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  ASSERT_EQ(plan->rules().size(), 3u);
+  const auto& r1 = plan->rules()[0];
+  const auto& r2 = plan->rules()[1];
+  // From step-1: a (unchanged at the next manifest covering it, step-3), not b (changed), the dirs.
+  EXPECT_EQ(r1.stable_files, (std::vector<trace::FileExpectation>{file("a", 1, "x")}));
+  EXPECT_EQ(r1.stable_dirs, (std::vector<std::string>{".", "d"}));
+  EXPECT_EQ(r1.manifest.files.size(), 2u);  // the state at a whole mark: the whole manifest
+  // From the partial step-2: a still, and c, promised at step-2 and unchanged at step-3.
+  EXPECT_EQ(r2.stable_files, (std::vector<trace::FileExpectation>{file("a", 1, "x"), file("c", 3, "z")}));
+  EXPECT_EQ(r2.stable_dirs, (std::vector<std::string>{".", "d"}));
+  // The state at step-2: what it promised and what is stable there.
+  EXPECT_TRUE(r2.manifest.partial);
+  EXPECT_EQ(r2.manifest.files, (std::vector<trace::FileExpectation>{file("c", 3, "z"), file("a", 1, "x")}));
+  EXPECT_EQ(r2.manifest.dirs, (std::vector<std::string>{".", "d"}));
+  EXPECT_TRUE(plan->rules()[2].stable_files.empty());  // after the last manifest: nothing
+
+  // c changed after step-2: only the state at step-2 holds it to its promise.
+  s.expect["step-3"].files[2] = file("c", 4, "v");
+  plan = DataPlan::Build(s.log, s.expect);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->rules()[1].stable_files, (std::vector<trace::FileExpectation>{file("a", 1, "x")}));
+  EXPECT_EQ(plan->rules()[1].manifest.files.size(), 2u);
+
+  // The same manifests, none partial: step-2 then says a and b are gone, so nothing of step-1 is
+  // stable, and only c is stable after step-2 (the rule of data.h).
+  s.expect["step-3"].files[2] = file("c", 3, "z");
+  s.expect["step-2"].partial = false;
+  plan = DataPlan::Build(s.log, s.expect);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->rules()[0].stable_files.empty());
+  EXPECT_TRUE(plan->rules()[0].stable_dirs.empty());
+  EXPECT_EQ(plan->rules()[1].stable_files, (std::vector<trace::FileExpectation>{file("c", 3, "z")}));
+}
+
 }  // namespace
 }  // namespace torn::oracles

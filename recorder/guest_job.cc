@@ -89,6 +89,28 @@ echo "TORN-MANIFEST-END $1" > $TORN_REPORT
 rm -f $out
 )MAN";
 
+constexpr const char* kPromise = R"PRO(#!/bin/sh
+# promise NAME DIR FILE...: after an fsync or fdatasync of each FILE (a path relative to DIR, which the
+# caller did), mark NAME and record the FILEs' sizes and md5s as the partial manifest NAME: what that
+# fsync promised, and nothing about any other path (recorder/guest_job.h).
+set -e
+if [ $# -lt 3 ]; then echo "usage: promise NAME DIR FILE..." >&2; exit 2; fi
+case "$1" in
+  "" | *[!A-Za-z0-9._+:@=-]*) echo "promise: bad name '$1'" >&2; exit 2 ;;
+esac
+name="$1"; dir="$2"; shift 2
+out=/tmp/promise.$$
+echo "TORN-MANIFEST $name P" > $out
+for f in "$@"; do
+  [ -f "$dir/$f" ] || { echo "promise: $dir/$f is not a regular file" >&2; exit 2; }
+  printf 'TORN-MANIFEST %s F %s %s ./%s\n' "$name" "$(stat -c %s "$dir/$f")" "$(md5sum < "$dir/$f" | cut -d' ' -f1)" "$f" >> $out
+done
+mark "$name"
+cat $out > $TORN_REPORT
+echo "TORN-MANIFEST-END $name" > $TORN_REPORT
+rm -f $out
+)PRO";
+
 std::string Assign(const std::string& name, const std::string& value) {
   return name + "=" + (value.empty() ? std::string("''") : QuoteArgv({value})) + "\n";
 }
@@ -105,6 +127,7 @@ std::vector<lab::GuestFile> GuestJobFiles(const GuestJobOptions& o) {
       {"workload.sh", o.workload, 0755},
       {"bin/mark", kMark, 0755},
       {"bin/manifest", kManifest, 0755},
+      {"bin/promise", kPromise, 0755},
       {"bin/fsync", "#!/bin/sh\n# fsync FILE...: fsync(2) each file\nexec sync \"$@\"\n", 0755},
       {"bin/fdatasync", "#!/bin/sh\n# fdatasync FILE...: fdatasync(2) each file\nexec sync -d \"$@\"\n", 0755},
   };

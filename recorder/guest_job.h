@@ -16,6 +16,9 @@
 //                      file, paths relative to DIR ("." for the root); sync again, then `mark NAME`.
 //                      With DIR the syncs are `sync -f DIR` (syncfs of that file system only): the
 //                      manifest of an inner file system (torn gate) says what its own sync made durable.
+//   bin/promise NAME DIR FILE...  after the caller's fsync or fdatasync of each FILE (relative to DIR):
+//                      "TORN-MANIFEST NAME P" (partial), an F line per FILE, `mark NAME`, END: the
+//                      promise of that fsync alone, checked from the mark on (torn gate, docs/gate.md)
 //   bin/fsync FILE..., bin/fdatasync FILE...   busybox's `sync [-d] FILE` (fsync(2) on each file)
 //   workload.sh, config (shell assignments: FS, MKFS, MKFS_OPTS, MOUNT_OPTS)
 //

@@ -68,6 +68,9 @@ Result<GuestReport> ParseGuestReport(std::string_view text) {
         trace::FileExpectation fe{*p, *size, std::string(md5)};
         fe.alternatives.emplace_back(*size2, std::string(md5_2));
         m.files.push_back(std::move(fe));
+      } else if (kind == "P") {
+        if (!rest.empty()) return bad("bad partial line");
+        m.partial = true;
       } else if (kind == "E") {
         auto p = RelativePath(rest);
         if (!p || *p == ".") return bad("bad file line");

@@ -5,6 +5,7 @@
 //   TORN-MANIFEST NAME F SIZE MD5 ./PATH    a regular file
 //   TORN-MANIFEST NAME E ./PATH             a regular file whose name only is expected (torn fuzz)
 //   TORN-MANIFEST NAME O SIZE MD5 SIZE MD5 ./PATH   a regular file holding one of two contents
+//   TORN-MANIFEST NAME P                    the manifest NAME is partial (bin/promise: one fsync's promise)
 //   TORN-MANIFEST-END NAME                  the manifest NAME is complete
 //   TORN-WORKLOAD-EXIT N                    the workload's exit status
 // Other lines (the lab's TORN-EXIT) are ignored. Paths come out relative to the file system's root

@@ -36,6 +36,25 @@ TEST(GuestReport, EmptyManifestIsValid) {
   EXPECT_EQ(r->manifests.at("a").dirs.size(), 1u);
 }
 
+TEST(GuestReport, APartialManifestKeepsItsFlagThroughJson) {
+  auto r = ParseGuestReport(
+      "TORN-MARK inner-fsync-p\n"
+      "TORN-MANIFEST inner-fsync-p P\n"
+      "TORN-MANIFEST inner-fsync-p F 6 eb260e9ae827821beceeed4104f0ad89 ./d/p\n"
+      "TORN-MANIFEST-END inner-fsync-p\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const auto& m = r->manifests.at("inner-fsync-p");
+  EXPECT_TRUE(m.partial);
+  ASSERT_EQ(m.files.size(), 1u);
+  EXPECT_EQ(m.files[0].path, "d/p");
+  auto back = trace::ParseExpectations(trace::ExpectationsToJson(r->manifests), "x");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(back->at("inner-fsync-p").partial);
+  EXPECT_EQ(back->at("inner-fsync-p").files, m.files);
+  EXPECT_FALSE(ParseGuestReport("TORN-MANIFEST a P x\nTORN-MANIFEST-END a\n").ok());
+  EXPECT_FALSE(trace::ParseExpectations(nlohmann::json::parse(R"({"m": {"files": [], "partial": 1}})"), "x").ok());
+}
+
 TEST(GuestReport, DamageIsReportedWithTheLine) {
   for (const char* bad : {"TORN-MANIFEST a F x 0123 ./f\nTORN-MANIFEST-END a\n",
                           "TORN-MANIFEST a F 1 eb260e9ae827821beceeed4104f0ad89 /abs\nTORN-MANIFEST-END a\n",

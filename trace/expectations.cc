@@ -35,6 +35,10 @@ Result<Expectations> ParseExpectations(const nlohmann::json& j, const std::strin
       if (!d.is_string()) return BadInput(where + ": \"dirs\" must hold strings");
       man.dirs.push_back(d);
     }
+    if (m.contains("partial")) {
+      if (!m["partial"].is_boolean()) return BadInput(where + ": \"partial\" must be true or false");
+      man.partial = m["partial"].get<bool>();
+    }
     out[mark] = std::move(man);
   }
   return out;
@@ -62,6 +66,7 @@ nlohmann::json ExpectationsToJson(const Expectations& e) {
       }
     }
     j[mark] = {{"files", files}, {"dirs", m.dirs}};
+    if (m.partial) j[mark]["partial"] = true;
   }
   return j;
 }

@@ -4,7 +4,8 @@
 // {"path": "p/one", "content": "any"}: its name must exist as a regular file, its bytes are not
 // promised (torn fuzz: an entry of an fsynced directory, docs/fuzz.md). A file entry may carry
 // "or": [{"size": 4, "md5": "..."}]: the file must hold one of the contents (rename atomicity: the
-// target holds the old file or the new one).
+// target holds the old file or the new one). A manifest may carry "partial": true: it promises the files it
+// lists and says nothing about other paths (torn gate's fsync promises, docs/gate.md).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,9 @@ struct FileExpectation {
 struct Manifest {
   std::vector<FileExpectation> files;
   std::vector<std::string> dirs;
+  // Only what one fsync or fdatasync promised: the files listed, nothing about any other path or
+  // directory (JSON "partial": true; oracles/data.h says how the data oracle reads it).
+  bool partial = false;
 };
 
 using Expectations = std::map<std::string, Manifest>;  // by mark name
