@@ -3,8 +3,10 @@
 // and ordering oracles; the data oracle holds the runner's promises, docs/fuzz.md), findings kept in
 // a SQLite campaign database:
 //
-//   config(key, value)        fs, mkfs and mount options, max length: a database resumes only the
-//                             campaign it was made for
+//   config(key, value)        fs, mkfs and mount options, max length, shard ('' for a whole
+//                             campaign; 'K/N' for a shard, with every and workloads, the selection
+//                             the split is made of): a database resumes only the campaign (and the
+//                             shard) it was made for
 //   workloads(id, text, status, detail, possible, covered, judged, violations, record_seconds,
 //             check_seconds, trace)
 //                             one row per workload done, id = its number in the generation order;
@@ -16,6 +18,10 @@
 // finished, so a campaign killed at any moment (kill -9 included) resumes with no workload lost or
 // counted twice; 2. the workloads a run considers are a fixed function of the options (ids in order,
 // every K-th, the first N), so a resumed run does exactly what was left.
+// Shards (`torn fuzz --shard K/N`, docs/scale.md): the workloads the options select, in order, are
+// numbered 0, 1, 2...; shard K of N does those whose number mod N is K-1 (interleaved: the cost of a
+// workload grows along the generation order, with its length). MergeCampaigns joins the shards'
+// databases into the whole campaign's.
 // Signatures (triage/signature.h) lose the operation numbers of mark names ('op7-fsync' -> 'fsync'),
 // so the same failure after different workloads reads as one; the steps are kept beside it.
 #pragma once
@@ -23,11 +29,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
+#include "checker/shard.h"
 #include "lab/vm.h"
 
 namespace torn::campaign {
@@ -43,6 +51,7 @@ struct CampaignOptions {
   uint64_t states_per_workload = 2000;  // torn check's budget in states (groups) for one trace
   std::chrono::seconds check_time{120}; // and in time
   std::chrono::seconds time_budget{0};  // the whole run (0: none); stops between batches
+  checker::Shard shard;           // 1/1: the whole campaign
   int jobs = 1;
   std::string kernel_image;
   lab::Accel accel = lab::Accel::kAuto;
@@ -69,9 +78,31 @@ struct CampaignResult {
   double seconds = 0, record_seconds = 0, check_seconds = 0;  // this run
   std::vector<Finding> findings; // by signature, most workloads first
   bool budget_cut = false;
+  std::map<std::string, std::string> config;  // the database's config table (shard '' when whole)
 };
 
 Result<CampaignResult> RunCampaign(const CampaignOptions& options);
+
+// What a campaign database holds (the fields of CampaignResult that are the whole campaign's; the
+// this-run figures are 0). Refuses a file that is not a campaign database.
+Result<CampaignResult> ReadCampaign(const std::string& db);
+
+// True when the file is a campaign database (it has the workloads table); false for a check's store.
+bool IsCampaignDb(const std::string& path);
+
+// Merges the databases of a campaign's shards (torn fuzz --shard K/N --db IN) into OUT: every
+// workload row and finding, the failing workloads' traces copied to OUT.traces/w<ID>, the config with
+// no shard (the whole campaign's). Refused, naming the file and the shard: a file that is not a
+// campaign shard, a shard of another campaign (options differ), a shard given twice or of a split
+// into another N, missing shards, a shard that did not finish (rerun it: it resumes), OUT holding
+// another campaign or other rows. Idempotent: when OUT already holds exactly these rows nothing is
+// written; OUT among the inputs is skipped.
+struct CampaignMerge {
+  std::vector<std::string> inputs;  // one line per input: file, shard, workloads
+  uint64_t workloads = 0;           // rows in OUT
+  bool unchanged = false;
+};
+Result<CampaignMerge> MergeCampaigns(const std::string& out, const std::vector<std::string>& inputs);
 
 // 'op7-fsync' -> 'fsync' inside a signature.
 std::string CampaignSignature(std::string_view signature);

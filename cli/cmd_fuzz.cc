@@ -1,5 +1,5 @@
 // torn fuzz --db FILE [--mount-opts O] [--mkfs-opts O] [--length 1|2|3] [--workloads N] [--every K]
-//           [--per-boot N] [--states N] [--check-time S] [--time S] [--jobs N] [--kernel VMLINUZ] [--json]
+//           [--shard K/N] [--per-boot N] [--states N] [--check-time S] [--time S] [--jobs N] [--kernel VMLINUZ] [--json]
 // A fuzz campaign (campaign/campaign.h, docs/fuzz.md).
 // torn fuzz --record WORKLOAD --out DIR [--mount-opts O] [--mkfs-opts O]: record one workload file
 // (workload/op.h) the way a campaign does, into a trace directory: a finding's reproducer.
@@ -11,6 +11,8 @@
 #include "base/subprocess.h"
 #include "campaign/campaign.h"
 #include "campaign/record_batch.h"
+#include "checker/shard.h"
+#include "cli/cmd_fuzz.h"
 #include "cli/command.h"
 #include "workload/op.h"
 
@@ -27,6 +29,10 @@ constexpr const char* kHelp =
     "run resumes (also after kill -9); the traces of failing workloads stay in DB.traces/w<ID>\n"
     "(torn check DB.traces/w<ID> reproduces the check; workload.txt in it is the workload).\n"
     "\n"
+    "--shard K/N does the K-th of N disjoint parts of the campaign (the selected workloads whose\n"
+    "position in the selection mod N is K-1), e.g. one task of a Slurm array; its --db resumes that\n"
+    "shard only. `torn merge OUT.db SHARD.db...` joins the shards into the whole campaign (docs/scale.md).\n"
+    "\n"
     "--record WORKLOAD --out DIR records one workload file (workload/op.h) the way the campaign does,\n"
     "into a trace directory for torn check: a finding's reproducer.\n"
     "\n"
@@ -34,7 +40,9 @@ constexpr const char* kHelp =
     "Examples:\n"
     "  torn fuzz --db nobarrier.db --mount-opts barrier=0 --length 1 --workloads 16\n"
     "  torn fuzz --db default.db --length 2 --every 97 --time 3600\n"
-    "  torn fuzz --record w.txt --out t --mount-opts barrier=0 && torn check t";
+    "  torn fuzz --record w.txt --out t --mount-opts barrier=0 && torn check t\n"
+    "  torn fuzz --db s1.db --length 1 --shard 1/2 & torn fuzz --db s2.db --length 1 --shard 2/2; wait\n"
+    "  torn merge all.db s1.db s2.db";
 
 // The commands that record a workload again and check it.
 std::string Reproduce(const campaign::CampaignOptions& o, const std::string& workload_file) {
@@ -66,12 +74,59 @@ int RecordOne(const campaign::CampaignOptions& o, const std::string& file, const
 
 }  // namespace
 
+int PrintCampaign(const campaign::CampaignOptions& o, const campaign::CampaignResult& r, bool json) {
+  std::string shard = r.config.count("shard") ? r.config.at("shard") : "";
+  std::string db_name = o.db + (shard.empty() ? "" : " (shard " + shard + ")");
+  double hours = r.seconds / 3600.0;
+  if (json) {
+    nlohmann::json j = {
+        {"considered", r.considered}, {"done", r.done}, {"this_run", r.this_run},
+        {"record_failed", r.record_failed}, {"check_failed", r.check_failed},
+        {"with_violations", r.with_violations}, {"boots", r.boots}, {"states_possible", r.possible},
+        {"states_covered", r.covered}, {"states_judged", r.judged}, {"seconds", r.seconds},
+        {"record_seconds", r.record_seconds}, {"check_seconds", r.check_seconds},
+        {"budget_cut", r.budget_cut}, {"shard", shard}, {"findings", nlohmann::json::array()}};
+    for (const auto& f : r.findings)
+      j["findings"].push_back({{"signature", f.signature}, {"oracle", f.oracle}, {"workloads", f.workloads},
+                               {"states", f.states}, {"first_workload", f.first_workload},
+                               {"steps", f.steps}, {"detail", f.detail}, {"trace", f.trace},
+                               {"workload", f.first_text},
+                               {"reproduce", f.trace.empty() ? "" : Reproduce(o, f.trace + "/workload.txt")}});
+    fmt::print("{}\n", j.dump(2));
+  } else {
+    fmt::print("campaign {}: {} of {} workloads done ({} this run, {} boots, {:.0f} s: record {:.0f} s, check {:.0f} s)\n",
+               db_name, r.done, r.considered, r.this_run, r.boots, r.seconds, r.record_seconds,
+               r.check_seconds);
+    if (r.this_run > 0 && hours > 0)
+      fmt::print("throughput: {:.0f} workloads/hour\n", static_cast<double>(r.this_run) / hours);
+    fmt::print("crash states: {:.4g} possible, {:.4g} covered, {} judged over the done workloads\n",
+               r.possible, r.covered, r.judged);
+    if (r.record_failed || r.check_failed)
+      fmt::print("failed: {} recordings, {} checks (see the workloads table)\n", r.record_failed, r.check_failed);
+    if (r.budget_cut) fmt::print("stopped by --time; run again to resume\n");
+    if (r.findings.empty()) {
+      fmt::print("PASS: no finding\n");
+    } else {
+      fmt::print("FAIL: {} signatures over {} workloads\n", r.findings.size(), r.with_violations);
+      for (const auto& f : r.findings) {
+        fmt::print("  [{}] {} — {} workloads, {} states; first: workload {} ({})\n", f.oracle, f.signature,
+                   f.workloads, f.states, f.first_workload, f.steps);
+        if (!f.trace.empty()) {
+          fmt::print("      trace: torn check {}\n", f.trace);
+          fmt::print("      reproduce: {}\n", Reproduce(o, f.trace + "/workload.txt"));
+        }
+      }
+    }
+  }
+  return r.findings.empty() ? kExitOk : kExitViolations;
+}
+
 int RunFuzz(std::vector<std::string> args) {
   campaign::CampaignOptions o;
   std::string accel = "auto";
   uint64_t check_time = 120, time_budget = 0;
   bool json = false, quiet = false;
-  std::string record, out;
+  std::string record, out, shard;
   CLI::App app(kHelp, "torn fuzz");
   app.add_option("--db", o.db, "the campaign database (SQLite; created, or resumed)");
   app.add_option("--record", record, "record this one workload file instead (with --out)");
@@ -82,6 +137,7 @@ int RunFuzz(std::vector<std::string> args) {
   app.add_option("--length", o.max_length, "steps after the setup, 1 to 3 (default 2)");
   app.add_option("--workloads", o.max_workloads, "consider at most N workloads (0: all)");
   app.add_option("--every", o.every, "consider every K-th workload of the generation order");
+  app.add_option("--shard", shard, "do the K-th of N disjoint parts of the campaign (K/N, 1 <= K <= N)");
   app.add_option("--per-boot", o.per_boot, "workloads recorded per boot of the lab VM (default 16)");
   app.add_option("--states", o.states_per_workload, "crash states (groups) judged per workload at most (default 2000)");
   app.add_option("--check-time", check_time, "seconds of checking per workload at most (default 120)");
@@ -97,6 +153,11 @@ int RunFuzz(std::vector<std::string> args) {
   if (accel == "kvm") o.accel = lab::Accel::kKvm;
   else if (accel == "tcg") o.accel = lab::Accel::kTcg;
   else if (accel != "auto") return ReportError(BadInput("--accel: auto, kvm or tcg"));
+  if (!shard.empty()) {
+    auto k = checker::ParseShard(shard);
+    if (!k.ok()) return ReportError(k.status().with_context("--shard"));
+    o.shard = *k;
+  }
   if (!quiet) o.on_progress = [](std::string_view s) { fmt::print(stderr, "torn fuzz: {}\n", s); };
   if (!record.empty()) {
     if (out.empty()) return ReportError(BadInput("--record needs --out DIR"));
@@ -106,48 +167,7 @@ int RunFuzz(std::vector<std::string> args) {
 
   auto r = campaign::RunCampaign(o);
   if (!r.ok()) return ReportError(r.status());
-  double hours = r->seconds / 3600.0;
-  if (json) {
-    nlohmann::json j = {
-        {"considered", r->considered}, {"done", r->done}, {"this_run", r->this_run},
-        {"record_failed", r->record_failed}, {"check_failed", r->check_failed},
-        {"with_violations", r->with_violations}, {"boots", r->boots}, {"states_possible", r->possible},
-        {"states_covered", r->covered}, {"states_judged", r->judged}, {"seconds", r->seconds},
-        {"record_seconds", r->record_seconds}, {"check_seconds", r->check_seconds},
-        {"budget_cut", r->budget_cut}, {"findings", nlohmann::json::array()}};
-    for (const auto& f : r->findings)
-      j["findings"].push_back({{"signature", f.signature}, {"oracle", f.oracle}, {"workloads", f.workloads},
-                               {"states", f.states}, {"first_workload", f.first_workload},
-                               {"steps", f.steps}, {"detail", f.detail}, {"trace", f.trace},
-                               {"workload", f.first_text},
-                               {"reproduce", f.trace.empty() ? "" : Reproduce(o, f.trace + "/workload.txt")}});
-    fmt::print("{}\n", j.dump(2));
-  } else {
-    fmt::print("campaign {}: {} of {} workloads done ({} this run, {} boots, {:.0f} s: record {:.0f} s, check {:.0f} s)\n",
-               o.db, r->done, r->considered, r->this_run, r->boots, r->seconds, r->record_seconds,
-               r->check_seconds);
-    if (r->this_run > 0 && hours > 0)
-      fmt::print("throughput: {:.0f} workloads/hour\n", static_cast<double>(r->this_run) / hours);
-    fmt::print("crash states: {:.4g} possible, {:.4g} covered, {} judged over the done workloads\n",
-               r->possible, r->covered, r->judged);
-    if (r->record_failed || r->check_failed)
-      fmt::print("failed: {} recordings, {} checks (see the workloads table)\n", r->record_failed, r->check_failed);
-    if (r->budget_cut) fmt::print("stopped by --time; run again to resume\n");
-    if (r->findings.empty()) {
-      fmt::print("PASS: no finding\n");
-    } else {
-      fmt::print("FAIL: {} signatures over {} workloads\n", r->findings.size(), r->with_violations);
-      for (const auto& f : r->findings) {
-        fmt::print("  [{}] {} — {} workloads, {} states; first: workload {} ({})\n", f.oracle, f.signature,
-                   f.workloads, f.states, f.first_workload, f.steps);
-        if (!f.trace.empty()) {
-          fmt::print("      trace: torn check {}\n", f.trace);
-          fmt::print("      reproduce: {}\n", Reproduce(o, f.trace + "/workload.txt"));
-        }
-      }
-    }
-  }
-  return r->findings.empty() ? kExitOk : kExitViolations;
+  return PrintCampaign(o, *r, json);
 }
 
 }  // namespace torn::cli

@@ -4,14 +4,18 @@
 // With no IN, prints the result OUT.db holds. Exit as torn check: 0 nothing found, 1 violations,
 // 2 bad input (shards of another check, overlapping or missing shards, an unfinished shard).
 // The rules are checker/merge.h's; docs/scale.md shows it on Slurm and Kubernetes.
+// Campaign databases (torn fuzz --shard K/N --db IN.db) are recognised and merged by
+// campaign::MergeCampaigns, the result printed as torn fuzz prints a campaign.
 
 #include <chrono>
 
 #include <fmt/core.h>
 
 #include "base/file_io.h"
+#include "campaign/campaign.h"
 #include "checker/merge.h"
 #include "checker/result.h"
+#include "cli/cmd_fuzz.h"
 #include "cli/command.h"
 #include "cli/trace_facts.h"
 #include "report/report.h"
@@ -21,6 +25,34 @@
 #include "triage/triage.h"
 
 namespace torn::cli {
+namespace {
+
+// torn merge OUT IN... over a fuzz campaign's shards.
+int MergeCampaign(const std::string& out, const std::vector<std::string>& inputs, bool json,
+                  const std::string& junit) {
+  if (!junit.empty()) return ReportError(BadInput("--junit: a campaign has no JUnit report; use --json"));
+  auto start = std::chrono::steady_clock::now();
+  auto merged = campaign::MergeCampaigns(out, inputs);
+  if (!merged.ok()) return ReportError(merged.status());
+  for (const auto& line : merged->inputs) fmt::print(stderr, "torn merge: {}\n", line);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!inputs.empty()) {
+    if (merged->unchanged)
+      fmt::print(stderr, "torn merge: {} already holds this campaign with these {} workloads: nothing changed\n",
+                 out, merged->workloads);
+    else
+      fmt::print(stderr, "torn merge: {} workloads into {} in {:.2f} s\n", merged->workloads, out, seconds);
+  }
+  auto r = campaign::ReadCampaign(out);
+  if (!r.ok()) return ReportError(r.status());
+  campaign::CampaignOptions o;
+  o.db = out;
+  if (r->config.count("mkfs_opts")) o.mkfs_opts = r->config.at("mkfs_opts");
+  if (r->config.count("mount_opts")) o.mount_opts = r->config.at("mount_opts");
+  return PrintCampaign(o, *r, json);
+}
+
+}  // namespace
 
 int RunMerge(std::vector<std::string> args) {
   CLI::App app{
@@ -31,7 +63,11 @@ int RunMerge(std::vector<std::string> args) {
       "N, missing shards, a shard that did not finish (rerun it: it resumes). Merging again, or\n"
       "merging OUT with itself, changes nothing. With no IN, prints what OUT holds.\n"
       "`torn check TRACE --db OUT` with the same options finds the merged check finished and prints\n"
-      "it too (with the reproduce command, which needs the trace).",
+      "it too (with the reproduce command, which needs the trace).\n"
+      "The shards of a fuzz campaign (torn fuzz --shard K/N --db shard-K.db) merge the same way: OUT\n"
+      "then holds the whole campaign (its failing workloads' traces in OUT.traces), printed as torn\n"
+      "fuzz prints it; refused likewise (another campaign or options, overlapping, missing or\n"
+      "unfinished shards).",
       "torn merge"};
   std::string out, junit;
   std::vector<std::string> inputs;
@@ -46,6 +82,10 @@ int RunMerge(std::vector<std::string> args) {
       "  torn check TRACE --shard 1/2 --db s1.db & torn check TRACE --shard 2/2 --db s2.db; wait\n"
       "  torn merge all.db s1.db s2.db --junit junit.xml");
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
+
+  bool campaign_dbs = campaign::IsCampaignDb(out);
+  for (const auto& in : inputs) campaign_dbs = campaign_dbs || campaign::IsCampaignDb(in);
+  if (campaign_dbs) return MergeCampaign(out, inputs, json, junit);
 
   auto start = std::chrono::steady_clock::now();
   int64_t run_id = 0;
