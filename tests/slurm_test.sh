@@ -9,6 +9,8 @@
 # resumed from its database (its JSON's "resumed" > 0), and the merged JSON, human report and JUnit
 # equal the single run's but for the run's own figures (time, images judged; docs/scale.md). Every daemon
 # started is stopped, also on failure (an EXIT trap).
+# Then a short fuzz campaign the same way (tests/slurm/fuzz.sh): a 2-task array of torn fuzz --shard,
+# its merge, compared with the campaign on one machine (about a minute more).
 #
 # usage: slurm_test.sh TORN SOURCE_DIR. Exit 77 (skipped) without root or without Slurm and munge,
 # except under CI (CI set), where that is a failure: scripts/install-deps.sh installs them.
@@ -25,12 +27,13 @@ for p in munged slurmctld slurmd sbatch scontrol sinfo sqlite3; do
   command -v "$p" >/dev/null || skip "$p not found (bash scripts/install-deps.sh installs slurm-wlm and munge)"
 done
 source "$SRC/tests/slurm/cluster.sh"
+source "$SRC/tests/slurm/fuzz.sh"
 
 T=$(mktemp -d /tmp/torn-slurm-test.XXXXXX)
 START=$SECONDS
 fail() {
   echo "FAIL: $*" >&2
-  for f in "$T"/out/*.log "$T"/slurm/log/slurmctld.log "$T"/slurm/log/slurmd.log; do
+  for f in "$T"/out/*.log "$T"/fuzz/out/*.log "$T"/slurm/log/slurmctld.log "$T"/slurm/log/slurmd.log; do
     [ -f "$f" ] && { echo "--- $f (tail)"; tail -20 "$f"; } >&2
   done
   exit 1
@@ -148,3 +151,5 @@ diff <(grep -v "distinct images judged" "$T/single/report.txt") \
 diff <(sed 's/ time="[^"]*"//g' "$T/single/junit.xml") <(sed 's/ time="[^"]*"//g' "$T/out/junit.xml") \
   || fail "merged JUnit differs"
 step "PASS: $(grep -c '"id":' "$T/out/result.json") violations, the same as on one machine"
+
+fuzz_on_slurm
