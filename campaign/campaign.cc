@@ -103,6 +103,8 @@ Status CheckConfig(Db& db, const CampaignOptions& o, const std::string& path) {
     want["workloads"] = std::to_string(o.max_workloads);
   }
   std::map<std::string, std::string> have = ReadConfig(db);
+  // A database from before shards: a whole campaign.
+  if (!have.empty() && !have.count("shard")) have["shard"] = "";
   for (const auto& [k, v] : want) {
     auto h = have.find(k);
     if (h == have.end()) continue;

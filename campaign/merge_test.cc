@@ -159,5 +159,35 @@ TEST_F(CampaignMergeTest, Refusals) {
             d_ + "all.db: holds workload 37 as no shard has it: not this campaign's merge; use another OUT");
 }
 
+TEST_F(CampaignMergeTest, AShardsDatabaseResumesThatShardOnly) {
+  // Refused before any boot: the config is checked first (no VM needed to see the refusal).
+  CampaignOptions o;
+  o.db = s1_;
+  o.max_length = 1;
+  o.every = 37;
+  o.shard = {2, 2};
+  auto r = RunCampaign(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), s1_ + ": the database of shard 1/2, not 2/2: a shard's database resumes that shard only; use another --db");
+  o.shard = {};
+  r = RunCampaign(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("not none (a whole campaign)"), std::string::npos) << r.status().message();
+  o.shard = {1, 2};
+  o.every = 5;
+  r = RunCampaign(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), s1_ + ": a campaign with every '37', not '5'; use another --db");
+  // A whole campaign's database from before shards (no shard in its config) is not taken for a shard.
+  std::string old = Make(d_ + "old.db", "", {0});
+  Exec(old, "DELETE FROM config WHERE key = 'shard'");
+  o.db = old;
+  o.every = 37;
+  r = RunCampaign(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("the database of shard none (a whole campaign), not 1/2"), std::string::npos)
+      << r.status().message();
+}
+
 }  // namespace
 }  // namespace torn::campaign
