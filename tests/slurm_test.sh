@@ -10,7 +10,7 @@
 # equal the single run's but for the run's own figures (time, images judged; docs/scale.md). Every daemon
 # started is stopped, also on failure (an EXIT trap).
 # Then a short fuzz campaign the same way (tests/slurm/fuzz.sh): a 2-task array of torn fuzz --shard,
-# its merge, compared with the campaign on one machine (about a minute more).
+# its merge, compared with the campaign on one machine (about 25 s more).
 #
 # usage: slurm_test.sh TORN SOURCE_DIR. Exit 77 (skipped) without root or without Slurm and munge,
 # except under CI (CI set), where that is a failure: scripts/install-deps.sh installs them.
