@@ -6,6 +6,7 @@
 # merged result checked against the whole run's; then the merge time of a large database: the shards'
 # rows copied up to ROWS states (default 10^6; synthetic: the same rows again under other state ids,
 # each shard keeping its residue), merged again.
+# Both runs with --minimize 0: torn merge groups signatures but minimizes none (docs/scale.md).
 # Usage: bench/shard_bench.sh [TORN] [TRACE] [BUDGET] [ROWS]  (default: corpus/ext4-nobarrier, 10000
 # states, 1000000 rows). Needs sqlite3. Figures depend on the machine's load: run it on a quiet one.
 set -euo pipefail
@@ -24,11 +25,11 @@ figures='^  "(seconds|distinct_images|reused_after_replay|resumed|mount_boots|ve
 
 echo "trace $TRACE, --budget $BUDGET, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 t=$(now)
-"$TORN" check "$TRACE" --budget "$BUDGET" --jobs 2 --db "$W/whole.db" --json > "$W/whole.json" 2>/dev/null || [ $? -eq 1 ]
+"$TORN" check "$TRACE" --budget "$BUDGET" --minimize 0 --jobs 2 --db "$W/whole.db" --json > "$W/whole.json" 2>/dev/null || [ $? -eq 1 ]
 echo "1 task  (--jobs 2):             $(since "$t") s wall, $(covered "$W/whole.json") states covered"
 t=$(now)
 for k in 1 2; do
-  "$TORN" check "$TRACE" --budget "$BUDGET" --jobs 1 --shard "$k/2" --db "$W/s$k.db" --json > "$W/s$k.json" 2>/dev/null &
+  "$TORN" check "$TRACE" --budget "$BUDGET" --minimize 0 --jobs 1 --shard "$k/2" --db "$W/s$k.db" --json > "$W/s$k.json" 2>/dev/null &
 done
 wait || true
 echo "2 tasks (--shard K/2 --jobs 1): $(since "$t") s wall, $(covered "$W/s1.json") + $(covered "$W/s2.json") states covered"
