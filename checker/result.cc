@@ -30,18 +30,7 @@ std::vector<std::string> ReductionLines(const classes::ReductionSummary& s) {
                   "verdicts by class key");
     return out;
   }
-  uint64_t fixed = 0, free = 0;
-  std::string by_rule;
-  for (const auto& [kind, n] : s.units) {
-    if (kind == classes::UnitKind::kFree) {
-      free += n;
-      continue;
-    }
-    fixed += n;
-    by_rule += fmt::format("{}{} {}", by_rule.empty() ? "" : ", ", n, classes::UnitKindName(kind));
-  }
-  out.push_back(fmt::format("classes: {} of {} windows reduced; {} writes fixed ({}), {} left free",
-                            s.reduced_windows, s.windows, fixed, by_rule.empty() ? "none" : by_rule, free));
+  out.push_back("classes: " + classes::DescribeReduction(s));
   for (const auto& line : s.not_reduced) out.push_back("classes: not reduced: " + line);
   return out;
 }

@@ -93,4 +93,19 @@ Result<std::vector<uint8_t>> Reducer::Fix(const models::Segment& seg, std::span<
   return fixed;
 }
 
+std::string DescribeReduction(const ReductionSummary& s) {
+  uint64_t fixed = 0, free = 0;
+  std::string by_rule;
+  for (const auto& [kind, n] : s.units) {
+    if (kind == UnitKind::kFree) {
+      free += n;
+      continue;
+    }
+    fixed += n;
+    by_rule += fmt::format("{}{} {}", by_rule.empty() ? "" : ", ", n, UnitKindName(kind));
+  }
+  return fmt::format("{} of {} windows reduced; {} writes fixed ({}), {} left free", s.reduced_windows, s.windows,
+                     fixed, by_rule.empty() ? "none" : by_rule, free);
+}
+
 }  // namespace torn::classes

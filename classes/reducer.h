@@ -46,6 +46,10 @@ struct ReductionSummary {
   std::vector<std::string> free;               // one line per unit not fixed: its entry and why
 };
 
+// "R of W windows reduced; F writes fixed (n rule, ...), L left free": the reports' line (torn check,
+// torn gate) for a summary with at least one window.
+std::string DescribeReduction(const ReductionSummary& s);
+
 // The files the data oracle reads at a crash point (the manifest in force there), plus `extra`.
 std::vector<std::string> ReadFiles(const oracles::DataPlan* data, size_t crash_point,
                                    const std::vector<std::string>& extra);

@@ -273,20 +273,8 @@ void Worker(Context& c) {
 
 // What the outer reduction fixed, in torn check's words (checker/result.cc).
 std::vector<std::string> ReductionLines(const classes::ReductionSummary& s) {
-  uint64_t fixed = 0, free = 0;
-  std::string by_rule;
-  for (const auto& [kind, n] : s.units) {
-    if (kind == classes::UnitKind::kFree) {
-      free += n;
-      continue;
-    }
-    fixed += n;
-    by_rule += fmt::format("{}{} {}", by_rule.empty() ? "" : ", ", n, classes::UnitKindName(kind));
-  }
-  std::vector<std::string> out{fmt::format("outer classes: {} of {} windows reduced; {} writes fixed ({}), {} left "
-                                           "free (the backing file's data is read, never masked)",
-                                           s.reduced_windows, s.windows, fixed, by_rule.empty() ? "none" : by_rule,
-                                           free)};
+  std::vector<std::string> out{"outer classes: " + classes::DescribeReduction(s) +
+                               " (the backing file's data is read, never masked)"};
   for (const auto& line : s.not_reduced) out.push_back("outer classes: not reduced: " + line);
   return out;
 }
