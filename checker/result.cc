@@ -228,10 +228,7 @@ void Tally(std::vector<store::StoredState>& results, const std::string& lost_sta
       viol.oracle = oracles::ParseOracle(v.oracle).value();
       viol.crash_point = s.crash_point;
       viol.dropped.assign(s.dropped.begin(), s.dropped.end());
-      auto torn = nlohmann::json::parse(s.torn_json, nullptr, false);
-      if (torn.is_array())
-        for (const auto& t : torn)
-          viol.torn.push_back({t["entry"].get<size_t>(), t["sectors"].get<std::vector<uint32_t>>()});
+      viol.torn = StateFromStore(s).torn;
       viol.detail = v.detail;
       // A database from before signatures: the detail's (without the tool's output).
       viol.signature = !v.signature.empty() ? v.signature

@@ -46,6 +46,9 @@ nlohmann::json PlanJson(const CheckResult& started, const CheckResult& finished,
 // A finished run's result from the database alone (no trace needed): its plan and its states, through
 // Tally, so it is the result the run printed (run figures aside: distinct_images counts the states
 // the oracles judged, seconds the run's). For torn merge and reports of a --db file.
+// The crash state a stored state was (crash point, base, dropped entries, torn writes), for rebuilding it.
+models::CrashState StateFromStore(const store::StoredState& s);
+
 Result<CheckResult> ResultFromStore(store::Store& db, const store::StoredRun& run);
 
 }  // namespace torn::checker

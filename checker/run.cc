@@ -57,6 +57,16 @@ bool Reduces(const Setup& s) {
 
 }  // namespace
 
+SetupOptions SetupOptionsOf(const CheckOptions& o) {
+  return {.trace = o.trace,
+          .space = o.space,
+          .from_mark = o.from_mark,
+          .default_from_mark = o.default_from_mark,
+          .expect = o.expect,
+          .oracles = o.oracles,
+          .oracles_explicit = o.oracles_explicit};
+}
+
 Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(const Progress&)>& progress) {
   auto start = Clock::now();
   // What an earlier torn killed with SIGKILL left (its images are tens of MiB of memory in /dev/shm).
@@ -70,13 +80,7 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
   }
 
   // Stage 1: enumerate.
-  TORN_ASSIGN_OR_RETURN(Setup setup, Prepare({.trace = o.trace,
-                                              .space = o.space,
-                                              .from_mark = o.from_mark,
-                                              .default_from_mark = o.default_from_mark,
-                                              .expect = o.expect,
-                                              .oracles = o.oracles,
-                                              .oracles_explicit = o.oracles_explicit}));
+  TORN_ASSIGN_OR_RETURN(Setup setup, Prepare(SetupOptionsOf(o)));
   if (setup.Has(Oracle::kMount)) {
     if (o.host_mount) {
       TORN_RETURN_IF_ERROR(oracles::HostMountAvailable());

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "checker/setup.h"
 #include "checker/shard.h"
 #include "models/model.h"
 #include "oracles/fsck.h"
@@ -162,6 +163,9 @@ struct CheckResult {
   // check or a merged one.
   std::string shard;
 };
+
+// The setup a check's options ask for (checker::Prepare), also for what reruns part of a check (triage).
+SetupOptions SetupOptionsOf(const CheckOptions& o);
 
 // Runs the check. `progress` is called now and then from a helper thread (never concurrently).
 Result<CheckResult> RunCheck(const CheckOptions& options,

@@ -62,6 +62,19 @@ nlohmann::json PlanJson(const CheckResult& started, const CheckResult& finished,
           {"reused_after_replay", finished.reused_after_replay}};
 }
 
+models::CrashState StateFromStore(const store::StoredState& s) {
+  models::CrashState st;
+  st.id = s.state_id;
+  st.segment = s.segment;
+  st.crash_point = st.first_crash_point = s.crash_point;
+  st.base_end = s.base_end;
+  st.dropped.assign(s.dropped.begin(), s.dropped.end());
+  auto torn = nlohmann::json::parse(s.torn_json, nullptr, false);
+  if (torn.is_array())
+    for (const auto& t : torn) st.torn.push_back({t["entry"].get<size_t>(), t["sectors"].get<std::vector<uint32_t>>()});
+  return st;
+}
+
 Result<CheckResult> ResultFromStore(store::Store& db, const store::StoredRun& run) {
   auto where = [&] { return fmt::format("{}: run {}", db.path(), run.id); };
   if (!run.finished) return BadInput(where() + " did not finish: run its torn check again to resume it");

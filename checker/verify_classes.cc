@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include "checker/result.h"
 #include "ext4/image_view.h"
 #include "ext4/recovery_check.h"
 #include "oracles/durable.h"
@@ -21,15 +22,6 @@ struct ClassMembers {
   std::vector<const store::StoredState*> members;
 };
 
-models::CrashState StateOf(const store::StoredState& s) {
-  models::CrashState st;
-  st.id = s.state_id;
-  st.segment = s.segment;
-  st.crash_point = st.first_crash_point = s.crash_point;
-  st.base_end = s.base_end;
-  st.dropped.assign(s.dropped.begin(), s.dropped.end());
-  return st;
-}
 
 const store::StoredVerdict* FsckVerdict(const store::StoredState& s) {
   for (const auto& v : s.verdicts)
@@ -105,7 +97,7 @@ Result<uint64_t> VerifyClasses(Context& c, uint64_t per_class) {
     for (uint64_t n = 0; n < per_class; ++n) {
       // A random member: a random state of the class, a random subset of the entries it stands in for.
       const store::StoredState& from = *cls.members[rng() % cls.members.size()];
-      models::CrashState st = StateOf(from);
+      models::CrashState st = StateFromStore(from);
       for (uint64_t e : from.fixed)
         if (rng() & 1) st.dropped.push_back(e);
       std::sort(st.dropped.begin(), st.dropped.end());
@@ -123,7 +115,7 @@ Result<uint64_t> VerifyClasses(Context& c, uint64_t per_class) {
       TORN_ASSIGN_OR_RETURN(classes::Analysis mine, analyze(image, view, st));
       if (mine.key.Hex() != key) {
         // Name the region: the owner's recovered image next to this member's.
-        models::CrashState owner = StateOf(*cls.owner);
+        models::CrashState owner = StateFromStore(*cls.owner);
         TORN_RETURN_IF_ERROR(other.MoveTo(owner, &c.states->segments()[owner.segment]));
         ext4::ImageView owner_view(other.fd(), other.bytes());
         TORN_ASSIGN_OR_RETURN(classes::Analysis theirs, analyze(other, owner_view, owner));

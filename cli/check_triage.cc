@@ -21,13 +21,7 @@ Result<triage::Triage> TriageCheck(const checker::CheckOptions& o, const checker
   to.judge.scratch_dir = o.scratch_dir;
   to.on_progress = [](std::string_view s) { fmt::print(stderr, "torn: {}\n", s); };
   if (t.minimize == 0) return triage::GroupOnly(r);  // no setup needed
-  TORN_ASSIGN_OR_RETURN(checker::Setup setup, checker::Prepare({.trace = o.trace,
-                                                                .space = o.space,
-                                                                .from_mark = o.from_mark,
-                                                                .default_from_mark = o.default_from_mark,
-                                                                .expect = o.expect,
-                                                                .oracles = o.oracles,
-                                                                .oracles_explicit = o.oracles_explicit}));
+  TORN_ASSIGN_OR_RETURN(checker::Setup setup, checker::Prepare(checker::SetupOptionsOf(o)));
   to.image_bytes = setup.image_bytes;
   return triage::RunTriage(r, setup, to);
 }

@@ -17,6 +17,7 @@
 #include <fmt/core.h>
 
 #include "base/hash.h"
+#include "checker/result.h"
 #include "checker/run_context.h"
 #include "checker/setup.h"
 #include "classes/members.h"
@@ -44,18 +45,6 @@ struct Failing {
   std::string signature, detail;
 };
 
-models::CrashState FromStored(const store::StoredState& s) {
-  models::CrashState st;
-  st.id = s.state_id;
-  st.segment = s.segment;
-  st.crash_point = st.first_crash_point = s.crash_point;
-  st.base_end = s.base_end;
-  st.dropped.assign(s.dropped.begin(), s.dropped.end());
-  auto torn = nlohmann::json::parse(s.torn_json, nullptr, false);
-  if (torn.is_array())
-    for (const auto& t : torn) st.torn.push_back({t["entry"].get<size_t>(), t["sectors"].get<std::vector<uint32_t>>()});
-  return st;
-}
 
 // The state `id` of a check enumerated again with the same options (run.cc's enumeration and
 // group.cc's members): the group id & (2^40-1), then its k-th member (id >> 40).
@@ -228,7 +217,7 @@ int RunExplain(std::vector<std::string> args) {
     auto it = std::find_if(states->begin(), states->end(), [&](const auto& x) { return x.state_id == *state_id; });
     if (it == states->end())
       return ReportError(BadInput(fmt::format("{}: run {} has no state {}", db, run_id, *state_id)));
-    state = FromStored(*it);
+    state = checker::StateFromStore(*it);
     for (const auto& v : it->verdicts) {
       auto o = oracles::ParseOracle(v.oracle);
       if (v.ok || !o.ok() || (only && *o != *only)) continue;
