@@ -1,5 +1,5 @@
 // torn gate [--kernel VMLINUZ] [--modules DIR] [--loop-mode buffered|direct] [--workload SCRIPT]
-//   [--inject outer-nobarrier|inner-nobarrier] [--budget N] [--jobs N] [--junit FILE] [--json]
+//   [--outer ext4|xfs|btrfs] [--inject outer-nobarrier|inner-nobarrier] [--budget N] [--jobs N] [--junit FILE] [--json]
 //   [--keep-trace DIR] [--console] [--all]
 // The loop driver's crash-consistency gate (gate/gate.h, docs/gate.md).
 // Exit 0: every lower crash state passes at both levels; 1: violations (listed); 2: error.
@@ -24,19 +24,20 @@ int RunGate(std::vector<std::string> args) {
       "and the data oracle at the inner marks. Exit 0: all pass; 1: violations; 2: error.",
       "torn gate"};
   gate::GateOptions o;
-  std::string loop_mode = "buffered", inject = "none", junit;
+  std::string loop_mode = "buffered", inject = "none", outer = "ext4", junit;
   bool json = false, console = false, all = false;
   double fsck_timeout = 60;
-  unsigned size_mib = 96;
+  unsigned size_mib = 0;
   app.add_option("--kernel", o.kernel_image, "kernel image to boot (default: Debian's, cached)");
   app.add_option("--modules", o.modules_dir, "its lib/modules/<release> folder (depmod run)");
   app.add_option("--loop-mode", loop_mode, "buffered (default) or direct (losetup --direct-io=on)");
   app.add_option("--workload", o.workload_path, "workload script (default: built-in; gate/workload.h)");
+  app.add_option("--outer", outer, "outer file system holding the backing file: ext4 (default), xfs, btrfs");
   app.add_option("--inject", inject, "fault to inject: outer-nobarrier or inner-nobarrier");
   app.add_option("--budget", o.max_states, "lower crash states to check at most (default 1000)");
   app.add_option("--seed", o.seed, "seed of the bounded enumeration (default 1)");
   app.add_option("--jobs,-j", o.jobs, "worker threads (default 2)")->check(CLI::Range(1, 256));
-  app.add_option("--size", size_mib, "lower device size in MiB (default 96)")->check(CLI::Range(32, 4096));
+  app.add_option("--size", size_mib, "lower device size in MiB (default 96; xfs 320, btrfs 128)")->check(CLI::Range(32, 4096));
   app.add_option("--junit", junit, "write a JUnit XML report to this file");
   app.add_flag("--json", json, "print the result as JSON on stdout");
   app.add_option("--keep-trace", o.keep_trace, "keep the recorded trace directory here");
@@ -52,7 +53,10 @@ int RunGate(std::vector<std::string> args) {
   auto inj = gate::ParseInject(inject);
   if (!inj.ok()) return ReportError(inj.status());
   o.inject = *inj;
-  o.device_bytes = uint64_t(size_mib) << 20;
+  auto ofs = gate::ParseOuterFs(outer);
+  if (!ofs.ok()) return ReportError(ofs.status());
+  o.outer = *ofs;
+  o.device_bytes = size_mib ? uint64_t(size_mib) << 20 : gate::DefaultDeviceBytes(o.outer);
   o.fsck.timeout = std::chrono::milliseconds(static_cast<int64_t>(fsck_timeout * 1000));
   o.on_progress = [](std::string_view s) { fmt::print(stderr, "torn gate: {}\n", s); };
   if (console) o.on_console = [](std::string_view s) { fmt::print(stderr, "{}", s); };

@@ -22,6 +22,7 @@
 #include "classes/reducer.h"
 #include "ext4/ext4_files.h"
 #include "ext4/image_view.h"
+#include "gate/outer_fs.h"
 #include "models/digest.h"
 #include "models/model.h"
 #include "oracles/data.h"
@@ -69,6 +70,7 @@ struct Context {
   const trace::Log* log = nullptr;
   DataPlan outer_plan, inner_plan;
   bool outer_data = false;
+  bool outer_classes = false;  // classes on and an ext4 outer file system (classes/ know ext4 only)
   uint64_t image_bytes = 0;
   const models::StateSpace* states = nullptr;
   const classes::Reducer* reducer = nullptr;  // with classes
@@ -163,27 +165,35 @@ Result<std::vector<Finding>> JudgeOuter(Context& c, checker::StateImage& image, 
   oracles::DurableView durable(state);
   DataPlan::Applies outer_applies = c.outer_plan.For(durable), inner_applies = c.inner_plan.For(durable);
   std::vector<Finding> out;
-  oracles::FsckOptions fo = c.options->fsck;
-  fo.undo_file = image.undo_path();
-  TORN_ASSIGN_OR_RETURN(Verdict fsck, oracles::RunFsck(image.path(), fo));
-  if (!fsck.ok) out.push_back({Level::kOuter, fsck});
-  if (c.outer_data) {
-    Verdict data = oracles::CheckData(image.path(), outer_applies);
-    if (!data.ok) out.push_back({Level::kOuter, data});
-  }
-  Status copied;
-  {
-    auto fs = ext4::Ext4Image::Open(image.path());
-    copied = fs.ok() ? fs->CopyOut(kBackingFile, inner.path()) : fs.status();
-  }
-  if (!copied.ok()) {
-    if (copied.code() != Code::kBadInput && copied.code() != Code::kUnavailable) return copied;
-    Verdict v{Oracle::kData, false,
-              fmt::format("the backing file {} cannot be read from the recovered outer file system: {}",
-                          kBackingFile, copied.message()),
-              ""};
-    out.push_back({Level::kOuter, v});
-    return out;
+  if (c.options->outer != OuterFs::kExt4) {  // xfs, btrfs: gate/outer_fs.h (no outer manifests)
+    TORN_ASSIGN_OR_RETURN(OuterVerdicts ov,
+                          JudgeOuterFs(c.options->outer, image.path(), kBackingFile, inner.path(),
+                                       {.scratch_dir = c.options->scratch_dir, .timeout = c.options->fsck.timeout}));
+    for (Verdict& v : ov.failed) out.push_back({Level::kOuter, std::move(v)});
+    if (!ov.extracted) return out;
+  } else {
+    oracles::FsckOptions fo = c.options->fsck;
+    fo.undo_file = image.undo_path();
+    TORN_ASSIGN_OR_RETURN(Verdict fsck, oracles::RunFsck(image.path(), fo));
+    if (!fsck.ok) out.push_back({Level::kOuter, fsck});
+    if (c.outer_data) {
+      Verdict data = oracles::CheckData(image.path(), outer_applies);
+      if (!data.ok) out.push_back({Level::kOuter, data});
+    }
+    Status copied;
+    {
+      auto fs = ext4::Ext4Image::Open(image.path());
+      copied = fs.ok() ? fs->CopyOut(kBackingFile, inner.path()) : fs.status();
+    }
+    if (!copied.ok()) {
+      if (copied.code() != Code::kBadInput && copied.code() != Code::kUnavailable) return copied;
+      Verdict v{Oracle::kData, false,
+                fmt::format("the backing file {} cannot be read from the recovered outer file system: {}",
+                            kBackingFile, copied.message()),
+                ""};
+      out.push_back({Level::kOuter, v});
+      return out;
+    }
   }
   TORN_ASSIGN_OR_RETURN(ClassKey key, InnerKey(c, inner, inner_applies, state.crash_point));
   inner_key = key;
@@ -210,7 +220,7 @@ Status JudgeGroup(Context& c, checker::StateImage& image, const TempFile& inner,
     oracles::DurableView durable(m.state);
     int data_key = DataKey(c, c.outer_plan.For(durable), c.inner_plan.For(durable));
     ClassKey key = classes::RawKey(image.digest(), data_key);
-    if (c.options->classes) {
+    if (c.outer_classes) {
       ext4::ImageView view(image.fd(), image.bytes());
       classes::KeyOptions ko{.read_files = classes::ReadFiles(&c.outer_plan, m.state.crash_point, {kBackingFile}),
                              .data_key = data_key,
@@ -361,6 +371,11 @@ Status CheckLowerStates(const GateOptions& o, const CheckInput& in, GateResult& 
   TORN_ASSIGN_OR_RETURN(c.outer_plan, DataPlan::Build(log, in.outer));
   TORN_ASSIGN_OR_RETURN(c.inner_plan, DataPlan::Build(log, in.inner));
   c.outer_data = !in.outer.empty();
+  if (c.outer_data && o.outer != OuterFs::kExt4)
+    return BadInput(fmt::format("the workload {} recorded outer manifests ({}...): the outer data oracle reads "
+                                "ext4 images only, and the outer file system is {}",
+                                result.workload, in.outer.begin()->first, OuterFsName(o.outer)));
+  c.outer_classes = o.classes && o.outer == OuterFs::kExt4;
   for (const auto& r : c.inner_plan.rules()) result.inner_marks.push_back(r.mark);
   for (const auto& r : c.outer_plan.rules()) result.outer_marks.push_back(r.mark);
   c.image_bytes = checker::ImageBytes(log, description.value("device_bytes", uint64_t{0}));
@@ -372,7 +387,7 @@ Status CheckLowerStates(const GateOptions& o, const CheckInput& in, GateResult& 
   space.digests = false;  // the images are digested as they are built
   std::unique_ptr<classes::Reducer> reducer;
   result.classes = o.classes;
-  if (o.classes) {
+  if (c.outer_classes) {
     TORN_ASSIGN_OR_RETURN(reducer, classes::Reducer::Create(log, {.image_bytes = c.image_bytes,
                                                                   .scratch_dir = o.scratch_dir,
                                                                   .data = &c.outer_plan,
@@ -383,6 +398,11 @@ Status CheckLowerStates(const GateOptions& o, const CheckInput& in, GateResult& 
   c.states = &states;
   c.reducer = reducer.get();
   if (reducer) result.reductions = ReductionLines(reducer->summary());
+  if (o.classes && !c.outer_classes)
+    result.reductions.push_back(fmt::format("outer classes: off ({}): classes/ know ext4 only, so each lower state "
+                                            "is judged by itself (its key: the image's digest and data rules); "
+                                            "inner classes on",
+                                            OuterFsName(o.outer)));
   models::Coverage cov = states.coverage();
   result.possible = cov.possible.str();
   result.generated = cov.generated;

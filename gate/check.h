@@ -26,6 +26,10 @@
 // the backing file's data (KeyOptions::read_files), which are all CopyOut reads, so equal outer keys
 // give byte-identical extracted images; and it covers the inner data rule (the data key). Masking the
 // backing file at the outer level would be wrong: its bytes are what the inner level judges.
+// An xfs or btrfs outer file system (GateOptions::outer, gate/outer_fs.h) has no outer classes (classes/
+// know ext4 only): each lower state's outer key is its image digest with its data rules, and steps 3a-b
+// are outer_fs.h's (the kernel's log recovery on a loop device, xfs_repair -n or btrfs check, the
+// backing file copied out of the mount); the inner level is unchanged.
 // Without classes (GateOptions::classes off) the keys are the images' digests with the data rules,
 // and no window is reduced: the gate's dedupe before classes.
 // Invariants:

@@ -43,6 +43,11 @@ Result<GateResult> RunGate(GateOptions o) {
   GateResult result;
   result.loop_mode = LoopModeName(o.loop_mode);
   result.inject = InjectName(o.inject);
+  result.outer_fs = OuterFsName(o.outer);
+  std::string outer_opts;
+  if (o.inject == Inject::kOuterNoBarrier) {
+    TORN_ASSIGN_OR_RETURN(outer_opts, NoBarrierMountOptions(o.outer));
+  }
   if (o.workload_path.empty()) {
     o.workload = DefaultWorkload();
     result.workload = "built-in";
@@ -59,7 +64,8 @@ Result<GateResult> RunGate(GateOptions o) {
   r.out = o.keep_trace.empty() ? work.path() + "/trace" : o.keep_trace;
   r.overwrite = !o.keep_trace.empty();
   r.device_bytes = o.device_bytes;
-  r.mount_opts = o.inject == Inject::kOuterNoBarrier ? "barrier=0" : "";
+  r.fs = OuterFsName(o.outer);
+  r.mount_opts = outer_opts;
   r.kernel_image = o.kernel_image;
   r.modules_dir = o.modules_dir;
   r.timeout = o.vm_timeout;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "gate/outer_fs.h"
 #include "oracles/fsck.h"
 #include "oracles/verdict.h"
 
@@ -55,6 +56,9 @@ struct GateOptions {
   std::string modules_dir;    // empty: found beside the kernel image
   LoopMode loop_mode = LoopMode::kBuffered;
   Inject inject = Inject::kNone;
+  // The outer file system (gate/outer_fs.h): classes and libext2fs for ext4, the kernel's recovery and
+  // xfs_repair -n / btrfs check for the others (each lower state judged by itself).
+  OuterFs outer = OuterFs::kExt4;
   std::string workload_path;  // empty: the built-in workload
   std::string workload;       // its text (filled from workload_path or the built-in one)
   uint64_t device_bytes = 96ull << 20;
@@ -109,6 +113,7 @@ struct SegmentGroup {   // one JUnit test case
 
 struct GateResult {
   std::string kernel, loop_mode, inject, workload, model = "fua-barrier", strategy;
+  std::string outer_fs = "ext4";  // --outer
   // Lower crash states (exact decimals): what the model allows, and what the judged states stand for
   // (covered == possible: every lower state lies in a judged class). generated: groups the model
   // generated within the budget; checked: the states judged (the groups' members, classes/members.h).

@@ -27,6 +27,7 @@ nlohmann::json GateToJson(const GateResult& r) {
   j["loop_module"] = r.loop_module;
   j["loop_mode"] = r.loop_mode;
   j["inject"] = r.inject;
+  j["outer_fs"] = r.outer_fs;
   j["workload"] = r.workload;
   j["model"] = r.model;
   j["strategy"] = r.strategy;
@@ -67,6 +68,7 @@ std::string GateToJunit(const GateResult& r) {
                       {"loop_module", r.loop_module},
                       {"loop_mode", r.loop_mode},
                       {"inject", r.inject},
+                      {"outer_fs", r.outer_fs},
                       {"model", r.model},
                       {"states_possible", r.possible},
                       {"states_covered", r.covered},
@@ -97,8 +99,8 @@ std::string GateToJunit(const GateResult& r) {
 std::string GateToText(const GateResult& r, const GateTextOptions& o) {
   constexpr size_t kShown = 10, kRows = 8;
   std::string out;
-  out += fmt::format("torn gate: kernel {}; loop mode {}; injection {}; workload {}\n", r.kernel, r.loop_mode,
-                     r.inject, r.workload);
+  out += fmt::format("torn gate: kernel {}; outer {}; loop mode {}; injection {}; workload {}\n", r.kernel,
+                     r.outer_fs, r.loop_mode, r.inject, r.workload);
   if (!r.loop_module.empty()) out += fmt::format("  loop module in the guest: {}\n", r.loop_module);
   out += fmt::format("  lower crash states {} possible, {} generated, {} checked ({})\n", r.possible, r.generated,
                      r.checked, r.strategy);

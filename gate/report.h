@@ -1,10 +1,11 @@
 // Reports of a gate run, following torn check's (report/report.h).
 //
-// JSON: {"kernel", "loop_mode", "inject", "workload", "model", "strategy", "entries",
+// JSON: {"kernel", "loop_mode", "inject", "outer_fs" (ext4|xfs|btrfs), "workload", "model", "strategy", "entries",
 //        "states": {"possible", "generated", "checked", "covered"}  (crash states of the lower device:
 //                  possible by the model, groups generated, states judged, states they stand for),
 //        "classes": {"on": bool, "outer", "inner"}  (classes judged by e2fsck at each level),
-//        "reductions": [...],  (what the outer reduction fixed, one line each)
+//        "reductions": [...],  (what the outer reduction fixed, one line each; for an xfs or btrfs outer
+//                               "outer classes: off (xfs): ...": lower states judged one by one)
 //        "distinct_images": {"lower", "inner"}  (images judged by e2fsck: one per class),
 //        "manifests": {"inner": [marks], "outer": [marks]},
 //        "seconds": {"boot", "record", "check", "total"}, "notes": [...],
