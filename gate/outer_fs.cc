@@ -70,9 +70,13 @@ Result<Verdict> RunChecker(std::vector<std::string> argv, const std::string& ima
 Result<Verdict> CopyBacking(const std::string& from, const std::string& backing, const std::string& to) {
   Verdict v{Oracle::kData, true, "", ""};
   auto fail = [&](const Status& st) {
+    // The message names the file under this run's mount point: name it $MNT/backing instead, the same
+    // for every state (triage groups by the detail's words).
+    std::string why = st.message();
+    for (size_t at; (at = why.find(from)) != std::string::npos;) why.replace(at, from.size(), "$MNT/" + backing);
     v.ok = false;
     v.detail = fmt::format("the backing file {} cannot be read from the recovered outer file system: {}",
-                           backing, st.message());
+                           backing, why);
     v.output = v.detail + "\n";
     return v;
   };
@@ -112,7 +116,13 @@ Result<Recovered> RecoverAndCopyOut(OuterFs fs, const std::string& image, const 
   auto m = Mount::Create(loop.path(), dir.path(), fstype, fs == OuterFs::kXfs ? "nouuid" : "",
                          MS_NOATIME | MS_NODEV | MS_NOSUID | MS_NOEXEC);
   if (!m.ok()) {
-    Verdict v{Oracle::kMount, false, "kernel mount failed (" + fstype + " log recovery): " + m.status().message(), ""};
+    // The message names this run's mount point: say $MNT instead.
+    std::string why = m.status().message();
+    if (size_t at = why.find(dir.path()); at != std::string::npos) why.replace(at, dir.path().size(), "$MNT");
+    Verdict v{Oracle::kMount, false,
+              fmt::format("kernel mount failed ({}): {}",
+                          fs == OuterFs::kXfs ? "the kernel's xfs log recovery" : "btrfs, log tree replay", why),
+              ""};
     v.output = v.detail + "\n";
     std::vector<std::string> lines = klog.ok() ? oracles::LinesAbout(klog->Read(), device) : std::vector<std::string>{};
     for (const std::string& l : lines) v.output += "kernel: " + l + "\n";

@@ -157,6 +157,9 @@ TEST_P(OuterFsImage, MissingBackingFileIsADataViolation) {
   ASSERT_EQ(v.failed.size(), 1u);
   EXPECT_EQ(v.failed[0].oracle, Oracle::kData);
   EXPECT_NE(v.failed[0].detail.find("inner.img cannot be read"), std::string::npos) << v.failed[0].detail;
+  // The same words for every state: the mount point is $MNT, not this run's temporary directory.
+  EXPECT_NE(v.failed[0].detail.find("$MNT/inner.img"), std::string::npos) << v.failed[0].detail;
+  EXPECT_EQ(v.failed[0].detail.find("torn-gate-mnt-"), std::string::npos) << v.failed[0].detail;
 }
 
 INSTANTIATE_TEST_SUITE_P(Fs, OuterFsImage, ::testing::Values(OuterFs::kXfs, OuterFs::kBtrfs),
