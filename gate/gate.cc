@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "base/file_io.h"
+#include "base/subprocess.h"
 #include "base/temp_file.h"
 #include "gate/check.h"
 #include "gate/workload.h"
@@ -49,6 +50,10 @@ Result<GateResult> RunGate(GateOptions o) {
     TORN_ASSIGN_OR_RETURN(outer_opts, NoBarrierMountOptions(o.outer));
   }
   if (o.workload_path.empty()) {
+    // Its O_SYNC and O_DIRECT writes are xfs_io's, which the lab VM gets from this machine.
+    if (FindProgram("xfs_io").empty())
+      return Unavailable("the built-in gate workload needs xfs_io for its O_SYNC and O_DIRECT writes (xfsprogs: "
+                         "scripts/install-deps.sh)");
     o.workload = DefaultWorkload();
     result.workload = "built-in";
   } else {

@@ -45,6 +45,11 @@ TEST(Gate, PreambleCarriesLoopModeAndInjection) {
   // fsync and fdatasync promises between the syncs (docs/gate.md, "Promises of single fsyncs")
   EXPECT_NE(DefaultWorkload().find("promise inner-fsync-p \"$INNER\" p"), std::string::npos);
   EXPECT_NE(DefaultWorkload().find("promise inner-fdatasync-f2 \"$INNER\" d/f2"), std::string::npos);
+  // an O_SYNC write and an O_DIRECT write with an fdatasync, each a promise
+  EXPECT_NE(DefaultWorkload().find("xfs_io -s -c \"pwrite"), std::string::npos);
+  EXPECT_NE(DefaultWorkload().find("promise inner-osync-blob \"$INNER\" d/blob"), std::string::npos);
+  EXPECT_NE(DefaultWorkload().find("xfs_io -d -c \"pwrite -q -S 0xa5 0 16384\" -c fdatasync"), std::string::npos);
+  EXPECT_NE(DefaultWorkload().find("promise inner-odirect-fdatasync-big \"$INNER\" big"), std::string::npos);
 }
 
 TEST(Gate, SplitsManifestsByMarkPrefix) {

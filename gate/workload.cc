@@ -50,6 +50,14 @@ promise inner-fdatasync-f2 "$INNER" d/f2
 printf 'FILE 4\n' | dd of="$INNER/d/f4" conv=notrunc 2>/dev/null
 fdatasync "$INNER/d/f4"
 promise inner-fdatasync-f4 "$INNER" d/f4
+# an O_SYNC write (xfs_io -s: open(2) O_SYNC, file integrity completion: the write returns once it and
+# the metadata needed to read it back are durable, as if fsynced) over part of d/blob, durable since
+# inner-2; then an O_DIRECT write (xfs_io -d: it bypasses the page cache and promises nothing alone,
+# docs/fuzz.md) over the head of big, followed by an fdatasync: the promise is the fdatasync's
+/usr/sbin/xfs_io -s -c "pwrite -q -S 0x5a 65536 8192" "$INNER/d/blob"
+promise inner-osync-blob "$INNER" d/blob
+/usr/sbin/xfs_io -d -c "pwrite -q -S 0xa5 0 16384" -c fdatasync "$INNER/big"
+promise inner-odirect-fdatasync-big "$INNER" big
 
 # step 4: more of the same, so the stable files of steps 2 and 3 must survive the crashes of step 4
 echo "three" > "$INNER/d/f3"
