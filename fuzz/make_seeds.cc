@@ -9,6 +9,12 @@
 // every checksum fixup asked for.
 //
 // usage: torn_fuzz_seeds --recovery OUT_DIR IMAGE...
+//
+// With --workload, workload_fuzzer's seeds: campaign/generate.h's workloads in workload_codec.h's
+// records, every 1-step workload and every 97th of the 2-step ones (as a default-ext4 campaign with
+// --every 97 takes them).
+//
+// usage: torn_fuzz_seeds --workload OUT_DIR
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -16,7 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "campaign/generate.h"
 #include "fuzz/recovery_fuzz_input.h"
+#include "fuzz/workload_codec.h"
 #include "trace/log.h"
 #include "trace/log_builder.h"
 
@@ -58,8 +66,29 @@ int RecoverySeeds(const std::string& dir, int argc, char** argv) {
   return 0;
 }
 
+// workload_fuzzer's seeds: the generator's workloads, encoded.
+int WorkloadSeeds(const std::string& dir) {
+  auto one = torn::campaign::GenerateWorkloads({.max_length = 1});
+  auto two = torn::campaign::GenerateWorkloads({.max_length = 2});
+  std::vector<std::string> chosen = one;
+  for (size_t i = one.size(); i < two.size(); i += 97) chosen.push_back(two[i]);
+  int n = 0;
+  for (const auto& text : chosen) {
+    auto bytes = torn::fuzz::EncodeText(text);
+    if (!bytes.ok()) {
+      std::fprintf(stderr, "workload seed %d: %s\n%s", n, bytes.status().message().c_str(), text.c_str());
+      return 2;
+    }
+    std::vector<std::byte> b(bytes->size());
+    std::memcpy(b.data(), bytes->data(), b.size());
+    Save(dir + "/workload-" + std::to_string(n++), b);
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc >= 3 && std::string(argv[1]) == "--recovery") return RecoverySeeds(argv[2], argc - 3, argv + 3);
+  if (argc == 3 && std::string(argv[1]) == "--workload") return WorkloadSeeds(argv[2]);
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s OUT_DIR [SAMPLE_LOG...]\n", argv[0]);
     return 2;
