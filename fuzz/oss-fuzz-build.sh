@@ -7,7 +7,9 @@
 #                      of the logs of tests/samples and corpus/ (fuzz/make_seeds.cc)
 #   workload_fuzzer    the workload language, the runner's promise bookkeeping (in process); seeds:
 #                      campaign/generate.h's workloads in its record encoding (every 1-step one, every
-#                      97th 2-step one)
+#                      97th 2-step one). In process only, unless TORN_FUZZ_CAMPAIGN_MODE=1: then it is
+#                      built with campaign mode (-DTORN_FUZZ_RECORD=ON; TORN_FUZZ_RECORD=1 at run time
+#                      records every input in the lab VM, docs/fuzz.md)
 #   recovery_fuzzer    only with TORN_FUZZ_RECOVERY=1 (fuzz/run.sh sets it): it compares with the real
 #                      e2fsck under libfaketime on a base crash-state image made by `torn replay`, none
 #                      of which OSS-Fuzz's runner image has (its Initialize would abort, and OSS-Fuzz's
@@ -27,13 +29,14 @@ src="$(cd "$(dirname "$0")/.." && pwd)"
 build="${TORN_FUZZ_BUILD:-${WORK:+$WORK/torn-build}}"
 build="${build:-$src/build-fuzz}"
 mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
 
 targets=(log_reader_fuzzer workload_fuzzer)
 [ "${TORN_FUZZ_RECOVERY:-0}" = 1 ] && targets+=(recovery_fuzzer)
 
 CC="$CC" CXX="$CXX" cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTORN_FUZZ=ON \
   -DCMAKE_CXX_COMPILER="$CXX" -DCMAKE_CXX_FLAGS="${CXXFLAGS:-}" -DTORN_FUZZ_ENGINE="$LIB_FUZZING_ENGINE" \
-  >/dev/null
+  -DTORN_FUZZ_RECORD="$([ "${TORN_FUZZ_CAMPAIGN_MODE:-0}" = 1 ] && echo ON || echo OFF)" >/dev/null
 ninja -C "$build" "${targets[@]}" torn_fuzz_seeds >"$build/ninja-fuzz.log" ||
   { tail -60 "$build/ninja-fuzz.log" >&2; echo "fuzz build FAILED ($build/ninja-fuzz.log)" >&2; exit 1; }
 for t in "${targets[@]}"; do cp "$build/fuzz/$t" "$OUT/"; done

@@ -9,7 +9,8 @@
 // persistence op after which core op, ops by the kind of name they act on, the promise set's shape
 // after each persistence op, failed ops by errno.
 //
-// Campaign mode (TORN_FUZZ_RECORD=1, root and QEMU; workload_campaign.h): the workload is also recorded
+// Campaign mode (built with -DTORN_FUZZ_RECORD=ON; run with TORN_FUZZ_RECORD=1, root and QEMU;
+// workload_campaign.h): the workload is also recorded
 // in the lab VM and checked as `torn fuzz` does; what the check observed (jbd2 transaction shapes,
 // window patterns, e2fsck problems, signatures) feeds the counters, and a failing state aborts with its
 // signatures, so libFuzzer saves the input as a crash.
@@ -25,7 +26,9 @@
 #include <filesystem>
 #include <string>
 
+#ifdef TORN_FUZZ_RECORD
 #include "fuzz/workload_campaign.h"
+#endif
 #include "fuzz/workload_checks.h"
 #include "fuzz/workload_codec.h"
 #include "fuzz/workload_mutate.h"
@@ -36,7 +39,10 @@ constexpr size_t kCounters = 1 << 14;
 __attribute__((used, section("__libfuzzer_extra_counters"))) uint8_t g_counters[kCounters];
 
 std::string* g_root = nullptr;
-torn::fuzz::RecordModeEnv* g_record = nullptr;
+bool g_recording = false;
+#ifdef TORN_FUZZ_RECORD
+torn::fuzz::RecordMode* g_record = nullptr;
+#endif
 
 void Count(uint64_t feature) {
   uint8_t& c = g_counters[feature % kCounters];
@@ -59,7 +65,7 @@ void RemoveRoot() {
 
 extern "C" void __real_sync();
 extern "C" void __wrap_sync() {
-  if (g_record && g_record->enabled) __real_sync();
+  if (g_recording) __real_sync();
 }
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
@@ -72,10 +78,20 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   }
   g_root = new std::string(tmpl);
   std::atexit(RemoveRoot);
-  g_record = new torn::fuzz::RecordModeEnv(torn::fuzz::RecordModeFromEnv());
-  if (g_record->enabled)
+#ifdef TORN_FUZZ_RECORD
+  auto env = torn::fuzz::RecordModeFromEnv();
+  g_recording = env.enabled;
+  g_record = new torn::fuzz::RecordMode(env.mode);
+  if (g_recording)
     std::fprintf(stderr, "workload_fuzzer: campaign mode: every input recorded in the lab VM (mount options '%s')\n",
-                 g_record->mode.mount_opts.c_str());
+                 g_record->mount_opts.c_str());
+#else
+  const char* on = std::getenv("TORN_FUZZ_RECORD");
+  if (on && std::string(on) == "1") {
+    std::fprintf(stderr, "workload_fuzzer: built without campaign mode (configure with -DTORN_FUZZ_RECORD=ON)\n");
+    std::exit(1);
+  }
+#endif
   return 0;
 }
 
@@ -101,8 +117,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (::mkdir(g_root->c_str(), 0755) != 0) Die("mkdir " + *g_root + " failed", w);
   if (auto e = CheckPromises(w, *g_root, Count); !e.empty()) Die("promise bookkeeping: " + e, w);
 
-  if (g_record->enabled) {
-    auto found = RecordAndCheck(torn::workload::Print(w), g_record->mode, Count);
+#ifdef TORN_FUZZ_RECORD
+  if (g_recording) {
+    auto found = RecordAndCheck(torn::workload::Print(w), *g_record, Count);
     if (!found.ok()) {
       // The lab failed (not the workload): say so and go on; libFuzzer keeps running.
       std::fprintf(stderr, "workload_fuzzer: campaign mode: %s\n", found.status().message().c_str());
@@ -114,5 +131,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Die("crash states fail the oracles:" + sigs, w);
     }
   }
+#endif
   return 0;
 }

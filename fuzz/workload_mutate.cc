@@ -39,7 +39,7 @@ std::vector<uint8_t> Canonical(std::span<const uint8_t> bytes) {
 
 size_t Emit(const std::vector<uint8_t>& canonical, uint8_t* out, size_t max_size) {
   size_t n = std::min(canonical.size(), max_size / kRecordBytes * kRecordBytes);
-  std::memcpy(out, canonical.data(), n);
+  if (n) std::memcpy(out, canonical.data(), n);  // an empty vector's data() may be null
   return n;
 }
 
