@@ -25,9 +25,10 @@ struct Case {
   uint64_t budget;      // 0: the default
   int exit_code;        // 1: a bug the gate must catch; 0: legal, the gate must pass
   const char* level;    // for a failing run: a level that must fail ("inner", "outer")
+  const char* outer = "ext4";  // --outer
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.variant << "/" << c.mode; }
+void PrintTo(const Case& c, std::ostream* os) { *os << c.variant << "/" << c.mode << "/" << c.outer; }
 
 // The budgets are the mutation table's "CI budget" (docs/gate.md): a margin above the smallest
 // budget measured to fail.
@@ -49,6 +50,8 @@ const Case kCases[] = {
     // mode by the inner data oracle only
     {"g-flush-every-other", "buffered", 100, 1, "inner"},
     {"g-flush-every-other", "direct", 50, 1, "inner"},
+    // --outer xfs (no nobarrier to inject since Linux 4.19): a driver whose flush does nothing fails
+    {"a-flush-noop", "buffered", 50, 1, "inner", "xfs"},
 };
 
 // Builds each variant once per test process; returns its lib/modules/<release>.
@@ -88,7 +91,8 @@ TEST_P(GateMutants, Verdict) {
   std::string modules = BuildVariant(c.variant, root_->path());
   ASSERT_FALSE(modules.empty());
   std::string expected_module = std::string("taint=OE version=torn-") + c.variant;
-  std::vector<std::string> args = {TORN_BINARY, "gate", "--modules", modules, "--loop-mode", c.mode, "--json"};
+  std::vector<std::string> args = {TORN_BINARY, "gate", "--modules", modules, "--loop-mode", c.mode,
+                                   "--outer", c.outer, "--json"};
   if (c.budget) args.insert(args.end(), {"--budget", std::to_string(c.budget)});
   auto run = RunChild({.argv = args, .timeout = std::chrono::seconds(900), .capture_limit = size_t{256} << 20});
   ASSERT_TRUE(run.ok()) << run.status().message();
@@ -99,6 +103,7 @@ TEST_P(GateMutants, Verdict) {
   auto json = nlohmann::json::parse(out.substr(at + 1), nullptr, false);
   ASSERT_TRUE(json.is_object());
   EXPECT_EQ(json["loop_mode"], c.mode);
+  EXPECT_EQ(json["outer_fs"], c.outer);
   EXPECT_EQ(json["loop_module"], expected_module);  // the guest ran the loop.ko built here
   if (c.exit_code == 0) {
     EXPECT_TRUE(json["violations"].empty());
@@ -112,6 +117,7 @@ TEST_P(GateMutants, Verdict) {
 INSTANTIATE_TEST_SUITE_P(LoopVariants, GateMutants, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<Case>& i) {
                            std::string n = std::string(i.param.variant) + "_" + i.param.mode;
+                           if (std::string_view(i.param.outer) != "ext4") n += std::string("_") + i.param.outer;
                            for (char& ch : n) if (ch == '-') ch = '_';
                            return n;
                          });
