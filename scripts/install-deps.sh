@@ -20,7 +20,8 @@ PACKAGES=(
   # (lab/kernel.cc) and keeps it; linux-headers-amd64 names the same release, and the headers of each
   # release already in torn's kernel cache are added below (linux-headers-<release>).
   linux-source-6.1 linux-headers-amd64 make gcc patch
-  # optional file systems for `torn record --fs xfs|btrfs`
+  # file systems for `torn record --fs xfs|btrfs` and `torn gate --outer xfs|btrfs` (xfs_repair, btrfs
+  # check); xfs_io does the gate workload's O_SYNC and O_DIRECT writes
   xfsprogs btrfs-progs
   chromium  # tests/html_report_test.cc loads torn report's page in headless Chromium
   # the Slurm test (tests/slurm_test.sh): a single-node Slurm and its authentication, started by hand
