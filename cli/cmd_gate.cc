@@ -21,7 +21,9 @@ int RunGate(std::vector<std::string> args) {
       "an inner ext4 on a loop device (backing file on the outer ext4) runs a workload with syncs and\n"
       "marks, then check every crash state of the lower device: outer ext4 recovered (e2fsck journal\n"
       "replay + e2fsck -fn), the backing file extracted with libext2fs, inner ext4 checked with e2fsck\n"
-      "and the data oracle at the inner marks. Exit 0: all pass; 1: violations; 2: error.",
+      "and the data oracle at the inner marks. --outer xfs|btrfs: the outer file system recovered by\n"
+      "the kernel on a loop device, then xfs_repair -n or btrfs check (gate/outer_fs.h).\n"
+      "Exit 0: all pass; 1: violations; 2: error.",
       "torn gate"};
   gate::GateOptions o;
   std::string loop_mode = "buffered", inject = "none", outer = "ext4", junit;
