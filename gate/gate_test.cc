@@ -27,6 +27,8 @@ TEST(Gate, ParsesOptionNames) {
   EXPECT_EQ(ParseInject("outer-nobarrier").value(), Inject::kOuterNoBarrier);
   EXPECT_EQ(ParseInject("inner-nobarrier").value(), Inject::kInnerNoBarrier);
   EXPECT_EQ(ParseInject("all").status().code(), Code::kBadInput);
+  EXPECT_EQ(ParseOuterFs("xfs").value(), OuterFs::kXfs);
+  EXPECT_EQ(ParseOuterFs("ntfs").status().code(), Code::kBadInput);
 }
 
 TEST(Gate, PreambleCarriesLoopModeAndInjection) {
@@ -83,6 +85,7 @@ TEST(Gate, ReportsFollowTheContract) {
   EXPECT_EQ(j["states"]["checked"], 4);
   EXPECT_EQ(j["states"]["covered"], 1000);
   EXPECT_EQ(j["classes"], nlohmann::json({{"on", true}, {"outer", 3}, {"inner", 2}}));
+  EXPECT_EQ(j["outer_fs"], "ext4");  // --outer's default (gate/outer_fs.h)
   EXPECT_EQ(j["distinct_images"], nlohmann::json({{"lower", 3}, {"inner", 2}}));
   EXPECT_EQ(j["violations"][0]["covers"], 12);
   EXPECT_EQ(j["violations"][0]["class"], "ab");

@@ -8,7 +8,8 @@
 //   xfs    a sparse copy of the state's image on a loop device torn attaches itself, mounted
 //          (nouuid: every state has the same UUID; the kernel's log recovery runs), the backing file
 //          copied out, unmounted, then `xfs_repair -n -f` on the recovered copy. A failed mount is a
-//          violation (oracle mount) with the kernel's lines about that loop device.
+//          violation (oracle mount) with the kernel's lines about that loop device; xfs_repair is then
+//          not run (the log is still dirty, and the verdict is decided).
 //   btrfs  `btrfs check --readonly` on the state's image (no log replay needed: btrfs's log tree only
 //          holds fsyncs since the last commit, which is consistent by itself), then a sparse copy
 //          mounted (the kernel replays the log tree) to copy the backing file out. Mounts of btrfs
