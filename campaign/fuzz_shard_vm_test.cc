@@ -1,11 +1,11 @@
 // Labelled vm: `torn fuzz --shard K/N` and `torn merge` over campaign databases (docs/scale.md).
-// A tiny campaign (ext4 -O fast_commit, every 37th 1-step workload: 4 workloads, 2 of them with
-// findings, deterministic on this machine) run whole, then as 2 shards merged; the merged result
-// equals the single run's in everything a recording does not decide (the counts, each workload's
-// status, the signatures with their oracle, workloads, first workload and steps); the crash states
-// (possible, covered, judged, per signature) differ between any two recordings of a workload, so they
-// are held to the shards': the merged tables are exactly the union of the shards' rows and the
-// merged coverage their sum.
+// A tiny campaign (ext4 -O fast_commit, every 37th 1-step workload: 4 workloads) run whole, then as 2
+// shards merged. The merged database is exactly the union of the shards' rows and its coverage their
+// sum. With the single run it shares what a recording cannot decide: the workloads, each one's text
+// and status, and the counts of workloads considered, done and failed to record. The findings are
+// not compared with the single run: two recordings of one workload differ by a few log entries
+// (timing inside the guest), so their crash states and which of them fail differ too (two single
+// runs of a barrier=0 campaign gave 23 and 22 signatures; docs/scale.md).
 // Also: a shard's database refuses another split; the merge refuses a missing, repeated, unfinished
 // shard, another campaign's shard and a whole campaign; merging again changes nothing; the merged
 // database resumes as the whole campaign with nothing left to do.
@@ -80,27 +80,15 @@ nlohmann::json Strip(nlohmann::json j) {
   return j;
 }
 
-// ... and without the traces' paths and what the recording decides (kFindings).
-nlohmann::json Comparable(nlohmann::json j) {
-  for (const char* k : {"seconds", "record_seconds", "check_seconds", "this_run", "boots", "shard",
-                        "states_possible", "states_covered", "states_judged"})
-    j.erase(k);
-  for (auto& f : j["findings"]) {
-    f.erase("states");  // (kFindings)
-    f.erase("detail");
-    f.erase("trace");
-    f.erase("reproduce");
-  }
-  return j;
+// What a recording cannot decide (the workloads' rows: kWorkloads).
+nlohmann::json Comparable(const nlohmann::json& j) {
+  nlohmann::json out;
+  for (const char* k : {"considered", "done", "record_failed"}) out[k] = j[k];
+  return out;
 }
 
-// Compared with the single run: what does not depend on the recording. A workload recorded twice
-// gives traces a few log entries apart (timing inside the guest; seen under load even with barriers),
-// so its crash states (possible, covered, judged, violations; a signature's states, its first
-// failing state's message and position) differ between any two runs, sharded or not. Those the
-// merge must carry exactly, from the shards: kAll* below.
+// The merge must carry every row of the shards exactly: kAll* (all columns but the trace's path).
 constexpr const char* kWorkloads = "SELECT id, text, status FROM workloads ORDER BY id";
-constexpr const char* kFindings = "SELECT workload, signature, oracle, steps FROM findings ORDER BY workload, signature";
 constexpr const char* kAllWorkloads =
     "SELECT id, text, status, detail, possible, covered, judged, violations, record_seconds, check_seconds "
     "FROM workloads ORDER BY id";
@@ -121,9 +109,8 @@ TEST(FuzzShardVm, TwoShardsMergedEqualTheSingleRun) {
   std::string d = dir->path() + "/";
   auto t0 = std::chrono::steady_clock::now();
   TornRun single = Fuzz(d + "single.db");
-  ASSERT_EQ(single.code, 1) << single.output;  // fast_commit: findings (docs/fuzz.md)
+  ASSERT_TRUE(single.code == 0 || single.code == 1) << single.output;
   ASSERT_EQ(single.json["done"], 4) << single.output;
-  ASSERT_FALSE(single.json["findings"].empty());
 
   TornRun s1 = Fuzz(d + "s1.db", {"--shard", "1/2"});
   ASSERT_TRUE(s1.code == 0 || s1.code == 1) << s1.output;
@@ -178,12 +165,12 @@ TEST(FuzzShardVm, TwoShardsMergedEqualTheSingleRun) {
   EXPECT_NE(with_whole.output.find("a whole campaign, not a shard"), std::string::npos) << with_whole.output;
   EXPECT_FALSE(std::filesystem::exists(d + "x.db"));
 
-  // The merge equals the single run.
+  // The merge: the single run's workloads, the shards' rows.
   TornRun merged = Torn({"merge", d + "all.db", d + "s2.db", d + "s1.db", "--json"});
-  ASSERT_EQ(merged.code, single.code) << merged.output;
+  ASSERT_TRUE(merged.code == 0 || merged.code == 1) << merged.output;
+  EXPECT_EQ(merged.code, std::max(s1.code, s2.code)) << merged.output;  // 1: a shard has findings
   EXPECT_EQ(Comparable(merged.json), Comparable(single.json)) << merged.json.dump(2) << single.json.dump(2);
   EXPECT_EQ(Rows(d + "all.db", kWorkloads), Rows(d + "single.db", kWorkloads));
-  EXPECT_EQ(Rows(d + "all.db", kFindings), Rows(d + "single.db", kFindings));
   EXPECT_EQ(merged.json["shard"], "");
   // Lossless: exactly the shards' rows (all columns but the trace's path).
   EXPECT_EQ(Rows(d + "all.db", kAllWorkloads), Union(Rows(d + "s1.db", kAllWorkloads), Rows(d + "s2.db", kAllWorkloads)));
@@ -198,14 +185,14 @@ TEST(FuzzShardVm, TwoShardsMergedEqualTheSingleRun) {
   // Idempotent: again, in another order, with OUT among the inputs.
   auto before = Rows(d + "all.db", "SELECT * FROM workloads ORDER BY id");
   TornRun again = Torn({"merge", d + "all.db", d + "s1.db", d + "all.db", d + "s2.db", "--json"});
-  EXPECT_EQ(again.code, single.code) << again.output;
+  EXPECT_EQ(again.code, merged.code) << again.output;
   EXPECT_NE(again.output.find("nothing changed"), std::string::npos) << again.output;
   EXPECT_EQ(Rows(d + "all.db", "SELECT * FROM workloads ORDER BY id"), before);
   TornRun printed = Torn({"merge", d + "all.db", "--json"});
   EXPECT_EQ(Strip(printed.json), Strip(merged.json));
   // The merged database is the whole campaign's: torn fuzz finds nothing left to do (no boot).
   TornRun resumed = Fuzz(d + "all.db");
-  EXPECT_EQ(resumed.code, single.code) << resumed.output;
+  EXPECT_EQ(resumed.code, merged.code) << resumed.output;
   EXPECT_EQ(resumed.json["this_run"], 0);
   EXPECT_EQ(resumed.json["boots"], 0);
   EXPECT_EQ(Strip(resumed.json), Strip(merged.json));
