@@ -195,7 +195,12 @@ void Tally(std::vector<store::StoredState>& results, const std::string& lost_sta
     auto state_of = [](const std::string& n) { return std::strtoull(n.c_str() + n.find(' ') + 1, nullptr, 10); };
     std::sort(lost_notes.begin(), lost_notes.end(),
               [&](const auto& a, const auto& b) { return state_of(a) < state_of(b); });
-    for (const auto& n : lost_notes) result.notes.push_back("classes: " + n);
+    // The first few: a bounded window that fails its proofs fails them for thousands of states,
+    // which would bury the report (the database keeps every note: the run's plan, lost_notes).
+    constexpr size_t kShown = 3;
+    for (size_t i = 0; i < lost_notes.size() && i < kShown; ++i) result.notes.push_back("classes: " + lost_notes[i]);
+    if (lost_notes.size() > kShown)
+      result.notes.push_back(fmt::format("classes: ... and {} more states judged alone", lost_notes.size() - kShown));
   }
 
   // Per window: what its judged states stand for, their classes.

@@ -18,6 +18,7 @@ TRACES=(
   "ext4-long|--size 64M"
   "ext4-long-data-journal|--size 64M --mount-opts data=journal"
   "ext4-rsync|--size 64M"
+  "ext4-rsync-remount|--size 64M"
 )
 
 want=("$@")

@@ -86,5 +86,59 @@ TEST(CheckVm, MountOracleInTheLabVmFailsExt4WithoutBarriers) {
   EXPECT_EQ(failed, mount);
 }
 
+// The error of the 2022 loop-flush report, reproduced (issue 11, docs/triage.md "Reproducing
+// `deleted inode referenced`"): corpus/ext4-rsync-remount (two rsync runs, an unmount between them,
+// the trace ending with an unmount) under a lower layer that drops writes across 8 flushes
+// (reorder:8). The lab VM's kernel mounts the crash states and walks the tree; the hunt keeps the
+// states where ext4_lookup finds a directory entry whose inode has no links. Minimized, the cause is
+// one lost write: the in-place write of /dir's directory block, whose transaction the journal super
+// block (written at the crash point, after the checkpoint) no longer replays. Real e2fsck on the
+// minimal state, rebuilt by the printed command, reports its counterpart.
+TEST(CheckVm, LeakingFlushesGiveTheKernelsDeletedInodeReferencedFromOneLostDirectoryWrite) {
+  auto dir = TempDir::Create("torn-check-vm-");
+  ASSERT_TRUE(dir.ok());
+  auto j = CheckJson({"check", Corpus("ext4-rsync-remount"), "--model", "reorder:8", "--from-mark", "umount-start",
+                      "--oracle", "mount", "--match", "deleted inode referenced", "--budget", "20", "--jobs", "2",
+                      "--minimize", "1", "--json"},
+                     1);
+  EXPECT_NE(j["beyond_contract"].get<std::string>().find("beyond the block layer's contract"), std::string::npos);
+  ASSERT_FALSE(j["violations"].empty());
+  for (const auto& v : j["violations"]) {
+    EXPECT_EQ(v["oracle"], "mount");
+    EXPECT_NE(v["detail"].get<std::string>().find("ext4_lookup"), std::string::npos) << v.dump();
+    EXPECT_NE(v["detail"].get<std::string>().find("deleted inode referenced"), std::string::npos) << v.dump();
+  }
+  ASSERT_EQ(j["signatures"].size(), 1u) << j["signatures"].dump(1);
+  const auto& sig = j["signatures"][0];
+  EXPECT_EQ(sig["signature"], "ext4_lookup: deleted inode referenced");
+  const auto& m = sig["minimization"];
+  ASSERT_TRUE(m.is_object()) << sig.dump(1);
+  EXPECT_EQ(m["one_minimal"], true);
+  EXPECT_EQ(m["reproduced"], true);
+  EXPECT_EQ(m["signature"], "ext4_lookup: deleted inode referenced");
+  ASSERT_EQ(sig["minimal"].size(), 1u) << sig.dump(1);
+  ASSERT_EQ(sig["explanation"].size(), 1u);
+  const auto& w = sig["explanation"][0];
+  ASSERT_FALSE(w["blocks"].empty());
+  EXPECT_EQ(w["blocks"][0]["what"], "directory block of /dir (inode 12)") << w.dump(1);
+  ASSERT_EQ(w["in_place"].size(), 1u) << w.dump(1);
+  EXPECT_EQ(w["in_place"][0]["commit_durable"], true);
+  EXPECT_EQ(w["in_place"][0]["recovery"].get<std::string>().rfind("not replayed: the journal super block", 0), 0u)
+      << w.dump(1);
+
+  // The minimal state, rebuilt by torn replay, and real e2fsck: the directory entry of a freed inode.
+  std::string img = dir->path() + "/s.img";
+  auto replay = RunTorn({"replay", Corpus("ext4-rsync-remount"), "--to-entry",
+                         std::to_string(m["crash_point"].get<uint64_t>()), "--drop",
+                         std::to_string(sig["minimal"][0].get<uint64_t>()), "--device-size", "67108864", "--out", img});
+  ASSERT_EQ(replay.status.code, 0) << replay.output;
+  auto jr = RunChild({.argv = {"e2fsck", "-E", "journal_only", "-y", img}});
+  ASSERT_TRUE(jr.ok());
+  auto fn = RunChild({.argv = {"e2fsck", "-fn", img}});
+  ASSERT_TRUE(fn.ok());
+  EXPECT_EQ(fn->status.code, 4) << fn->output;
+  EXPECT_NE(fn->output.find("in /dir (12) has deleted/unused inode"), std::string::npos) << fn->output;
+}
+
 }  // namespace
 }  // namespace torn::testing

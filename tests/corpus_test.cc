@@ -27,7 +27,8 @@ std::string CorpusDir() { return std::string(TORN_SOURCE_DIR) + "/corpus"; }
 // and more after mkfs).
 const std::vector<std::string> kTraces = {"ext4-default",     "ext4-nobarrier", "ext4-data-journal",
                                           "ext4-fast-commit", "ext4-4k",        "ext4-on-loop-on-ext4",
-                                          "ext4-long",        "ext4-long-data-journal", "ext4-rsync"};
+                                          "ext4-long",        "ext4-long-data-journal", "ext4-rsync",
+                                          "ext4-rsync-remount"};
 
 TEST(Corpus, HoldsTheTracesAndTheRecordScript) {
   std::set<std::string> found;

@@ -213,8 +213,25 @@ std::string InPlaceText(const InPlace& p) {
   std::string blocks;
   for (size_t k = 0; k < p.blocks.size() && k < 4; ++k) blocks += (k ? "," : "") + std::to_string(p.blocks[k]);
   if (p.blocks.size() > 4) blocks += fmt::format(",… ({} blocks)", p.blocks.size());
-  return fmt::format("in-place write of block {}, journaled by transaction {} ({})", blocks, p.transaction,
-                     CommitState(p.commit, p.commit_durable));
+  return fmt::format("in-place write of block {}, journaled by transaction {} ({}{})", blocks, p.transaction,
+                     CommitState(p.commit, p.commit_durable), p.recovery.empty() ? "" : "; " + p.recovery);
+}
+
+// Whether recovery (ext4/recovery.h) replays transaction `tid` whose commit is durable: an in-place
+// write it journaled is then repaired when lost. jbd2 sequence numbers wrap: compared as jbd2's
+// tid_geq does, by the sign of the difference.
+std::string ReplayText(const ext4::RecoveryResult& r, uint32_t tid) {
+  auto geq = [](uint32_t x, uint32_t y) { return int32_t(x - y) >= 0; };
+  switch (r.outcome) {
+    case ext4::RecoveryOutcome::kNoJournal: return "not replayed: no journal";
+    case ext4::RecoveryOutcome::kClean: return "not replayed: the journal is empty (clean) in the failing state";
+    case ext4::RecoveryOutcome::kUnsupported: return "";
+    case ext4::RecoveryOutcome::kReplayed: break;
+  }
+  if (geq(tid, r.start_tid) && !geq(tid, r.end_tid)) return "replayed by recovery";
+  if (!geq(tid, r.start_tid))
+    return fmt::format("not replayed: the journal super block starts the log at transaction {}", r.start_tid);
+  return fmt::format("not replayed: recovery stops before it, at transaction {}", r.end_tid);
 }
 
 std::string WhenText(const WriteExplanation& w, bool compact) {
@@ -329,9 +346,12 @@ Result<std::vector<WriteExplanation>> Explain(Rejudge& judge, const Minimized& m
       }
     }
   }
-  // Roles in the failing state's recovered image, where they differ.
+  // Roles in the failing state's recovered image, where they differ; what its recovery replays.
   {
     TORN_ASSIGN_OR_RETURN(Rejudge::Recovered bad, judge.Recover(m.state));
+    for (WriteExplanation& w : out)
+      for (InPlace& p : w.in_place)
+        if (p.commit_durable) p.recovery = ReplayText(bad.analysis.recovery, p.transaction);
     const ext4::BlockRoles& roles = bad.analysis.roles;
     auto fs = ext4::OpenExt2(*bad.view, EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP | EXT2_FLAG_IGNORE_CSUM_ERRORS);
     Namer names(fs.ok() ? fs->get() : nullptr);
@@ -385,6 +405,7 @@ nlohmann::json ToJson(const WriteExplanation& w) {
                         {"transaction", p.transaction},
                         {"commit", OptJson(p.commit)},
                         {"commit_durable", p.commit_durable},
+                        {"recovery", p.recovery},
                         {"text", InPlaceText(p)}});
   return {{"entry", w.entry},
           {"sector", w.sector ? nlohmann::json(*w.sector) : nlohmann::json(nullptr)},
@@ -429,7 +450,8 @@ WriteExplanation WriteExplanationFromJson(const nlohmann::json& j) {
   }
   for (const auto& o : j.value("in_place", nlohmann::json::array()))
     w.in_place.push_back({o.value("blocks", std::vector<uint64_t>{}), o.value("transaction", uint32_t{0}),
-                          opt(o.value("commit", nlohmann::json())), o.value("commit_durable", false)});
+                          opt(o.value("commit", nlohmann::json())), o.value("commit_durable", false),
+                          o.value("recovery", "")});
   w.crash_point = j.value("crash_point", size_t{0});
   w.mark = NeighbourFrom(j.value("mark", nlohmann::json()));
   w.barrier_before = NeighbourFrom(j.value("barrier_before", nlohmann::json()));
@@ -471,7 +493,8 @@ std::string CompactText(const WriteExplanation& w) {
     if (w.blocks.size() > 1) what += fmt::format(" (+{} more runs)", w.blocks.size() - 1);
   }
   for (const auto& p : w.in_place)
-    what += fmt::format("; in place, journaled by transaction {} ({})", p.transaction, CommitState(p.commit, p.commit_durable));
+    what += fmt::format("; in place, journaled by transaction {} ({}{})", p.transaction,
+                        CommitState(p.commit, p.commit_durable), p.recovery.empty() ? "" : "; " + p.recovery);
   return fmt::format("entry {}{} {}: {}; {}", w.entry, w.sector ? fmt::format(" sector {}", *w.sector) : "", w.flags,
                      what, WhenText(w, true));
 }

@@ -55,6 +55,10 @@ struct InPlace {
   uint32_t transaction = 0;
   std::optional<size_t> commit;
   bool commit_durable = false;     // in the failing state
+  // Whether journal recovery of the failing state replays the transaction (so that losing this write
+  // is repaired), and if not why: "not replayed: the journal is empty", "... the log starts at
+  // transaction 8". Empty when the failing state could not be recovered.
+  std::string recovery;
 };
 
 struct Neighbour {                 // an entry near the write: a mark, a barrier, a commit
