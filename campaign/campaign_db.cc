@@ -1,0 +1,154 @@
+#include "campaign/campaign_db.h"
+
+#include "store/stmt.h"  // the store's prepared-statement wrapper, header-only
+
+namespace torn::campaign {
+using store::Stmt;
+
+namespace {
+
+constexpr const char* kSchema = R"SQL(
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=NORMAL;
+CREATE TABLE IF NOT EXISTS config(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS workloads(
+  id INTEGER PRIMARY KEY, text TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',
+  possible TEXT NOT NULL DEFAULT '0', covered TEXT NOT NULL DEFAULT '0', judged INTEGER NOT NULL DEFAULT 0,
+  violations INTEGER NOT NULL DEFAULT 0, record_seconds REAL NOT NULL DEFAULT 0,
+  check_seconds REAL NOT NULL DEFAULT 0, trace TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS findings(
+  workload INTEGER NOT NULL REFERENCES workloads(id), signature TEXT NOT NULL, oracle TEXT NOT NULL,
+  steps TEXT NOT NULL, states INTEGER NOT NULL, detail TEXT NOT NULL, crash_point INTEGER NOT NULL,
+  dropped TEXT NOT NULL, PRIMARY KEY(workload, signature));
+)SQL";
+
+}  // namespace
+
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
+  auto d = std::make_unique<Db>();
+  if (sqlite3_open_v2(path.c_str(), &d->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK)
+    return IoError(path + ": cannot open the campaign database: " + sqlite3_errmsg(d->db_));
+  sqlite3_busy_timeout(d->db_, 10000);
+  TORN_RETURN_IF_ERROR(d->Exec(kSchema).with_context(path));
+  return d;
+}
+
+Status Db::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "?";
+    sqlite3_free(err);
+    return IoError("sqlite: " + m);
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Db>> OpenReadOnly(const std::string& path) {
+  auto d = std::make_unique<Db>();
+  sqlite3* h = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    std::string m = h ? sqlite3_errmsg(h) : "?";
+    if (h) sqlite3_close(h);
+    return IoError(path + ": cannot open the campaign database: " + m);
+  }
+  d->Adopt(h);
+  sqlite3_busy_timeout(h, 10000);
+  return d;
+}
+
+std::map<std::string, std::string> ReadConfig(Db& db) {
+  std::map<std::string, std::string> c;
+  Stmt s(db.get(), "SELECT key, value FROM config");
+  while (s.ok() && s.Step() == SQLITE_ROW) c[s.Text(0)] = s.Text(1);
+  return c;
+}
+
+Status Store(Db& db, const Row& r, const std::string& steps) {
+  TORN_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  Stmt w(db.get(),
+         "INSERT OR REPLACE INTO workloads(id, text, status, detail, possible, covered, judged, violations, "
+         "record_seconds, check_seconds, trace) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  w.Bind(1, r.id).Bind(2, r.text).Bind(3, r.status).Bind(4, r.detail).Bind(5, r.possible).Bind(6, r.covered);
+  w.Bind(7, r.judged).Bind(8, r.violations);
+  w.Bind(9, std::to_string(r.record_seconds)).Bind(10, std::to_string(r.check_seconds)).Bind(11, r.trace);
+  bool ok = w.Step() == SQLITE_DONE;
+  for (const auto& f : r.findings) {
+    if (!ok) break;
+    Stmt s(db.get(),
+           "INSERT OR REPLACE INTO findings(workload, signature, oracle, steps, states, detail, crash_point, "
+           "dropped) VALUES(?,?,?,?,?,?,?,?)");
+    s.Bind(1, r.id).Bind(2, f.signature).Bind(3, f.oracle).Bind(4, steps).Bind(5, f.states).Bind(6, f.detail);
+    s.Bind(7, f.crash_point).Bind(8, f.dropped);
+    ok = s.Step() == SQLITE_DONE;
+  }
+  if (!ok) {
+    (void)db.Exec("ROLLBACK");
+    return IoError(std::string("sqlite: cannot store workload ") + std::to_string(r.id) + ": " +
+                   sqlite3_errmsg(db.get()));
+  }
+  return db.Exec("COMMIT");
+}
+
+std::string Dropped(const std::vector<size_t>& d) {
+  std::string s;
+  for (size_t i = 0; i < d.size() && i < 64; ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  if (d.size() > 64) s += ",...";
+  return s;
+}
+
+void Summarize(Db& d, CampaignResult& res) {
+  Db* db = &d;
+  Stmt s(db->get(), "SELECT count(*), coalesce(sum(judged), 0) FROM workloads");
+  if (s.Step() == SQLITE_ROW) {
+    res.done = static_cast<uint64_t>(s.Int(0));
+    res.judged = static_cast<uint64_t>(s.Int(1));
+  }
+  Stmt v(db->get(),
+         "SELECT count(*) FILTER (WHERE status = 'violations'), count(*) FILTER (WHERE status = 'record-failed'), "
+         "count(*) FILTER (WHERE status = 'check-failed') FROM workloads");
+  if (v.Step() == SQLITE_ROW) {
+    res.with_violations = static_cast<uint64_t>(v.Int(0));
+    res.record_failed = static_cast<uint64_t>(v.Int(1));
+    res.check_failed = static_cast<uint64_t>(v.Int(2));
+  }
+  Stmt p(db->get(), "SELECT possible, covered FROM workloads");
+  while (p.Step() == SQLITE_ROW) {
+    res.possible += std::stod(p.Text(0));
+    res.covered += std::stod(p.Text(1));
+  }
+  Stmt f(db->get(),
+         "SELECT f.signature, f.oracle, count(DISTINCT f.workload), sum(f.states), min(f.workload) "
+         "FROM findings f GROUP BY f.signature ORDER BY count(DISTINCT f.workload) DESC, f.signature");
+  while (f.Step() == SQLITE_ROW) {
+    Finding x;
+    x.signature = f.Text(0);
+    x.oracle = f.Text(1);
+    x.workloads = static_cast<uint64_t>(f.Int(2));
+    x.states = static_cast<uint64_t>(f.Int(3));
+    x.first_workload = f.Int(4);
+    Stmt one(db->get(),
+             "SELECT w.text, f.steps, f.detail, w.trace FROM findings f JOIN workloads w ON w.id = f.workload "
+             "WHERE f.workload = ? AND f.signature = ?");
+    one.Bind(1, x.first_workload).Bind(2, x.signature);
+    if (one.Step() == SQLITE_ROW) {
+      x.first_text = one.Text(0);
+      x.steps = one.Text(1);
+      x.detail = one.Text(2);
+      x.trace = one.Text(3);
+    }
+    res.findings.push_back(std::move(x));
+  }
+  res.config = ReadConfig(d);
+}
+
+std::vector<int64_t> Selected(size_t generated, uint64_t every, uint64_t max_workloads, checker::Shard shard) {
+  std::vector<int64_t> considered;
+  uint64_t position = 0;
+  for (size_t i = 0; i < generated; i += every, ++position) {
+    if (max_workloads && position >= max_workloads) break;
+    if (shard.Holds(position)) considered.push_back(static_cast<int64_t>(i));
+  }
+  return considered;
+}
+
+}  // namespace torn::campaign
