@@ -65,6 +65,19 @@ std::string CampaignSignature(std::string_view sig) {
   return std::regex_replace(std::string(sig), op, "'");
 }
 
+checker::CheckOptions CampaignCheckOptions(const CampaignOptions& o, const std::string& trace) {
+  checker::CheckOptions co;
+  co.trace = trace;
+  co.space.max_states = o.states_per_workload;
+  co.time_budget = std::chrono::duration_cast<std::chrono::milliseconds>(o.check_time);
+  co.jobs = o.jobs;
+  return co;
+}
+
+std::string FindingSignature(const checker::Violation& v) {
+  return CampaignSignature(v.signature.empty() ? v.detail : v.signature);
+}
+
 Result<CampaignResult> RunCampaign(const CampaignOptions& o) {
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -136,11 +149,7 @@ Result<CampaignResult> RunCampaign(const CampaignOptions& o) {
         ++res.record_failed;
       } else {
         if (!it.op_failures.empty()) row.detail = "operation failed: " + it.op_failures.front();
-        checker::CheckOptions co;
-        co.trace = items[k].out;
-        co.space.max_states = o.states_per_workload;
-        co.time_budget = std::chrono::duration_cast<std::chrono::milliseconds>(o.check_time);
-        co.jobs = o.jobs;
+        checker::CheckOptions co = CampaignCheckOptions(o, items[k].out);
         auto t0 = std::chrono::steady_clock::now();
         auto check = checker::RunCheck(co);
         row.check_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -157,7 +166,7 @@ Result<CampaignResult> RunCampaign(const CampaignOptions& o) {
           std::map<std::string, Row::F> by_sig;
           std::set<uint64_t> states;
           for (const auto& v : check->violations) {
-            std::string sig = CampaignSignature(v.signature.empty() ? v.detail : v.signature);
+            std::string sig = FindingSignature(v);
             states.insert(v.state);
             auto [f, fresh] = by_sig.try_emplace(sig);
             if (fresh) {

@@ -13,6 +13,8 @@
 //                             status ok | violations | record-failed | check-failed
 //   findings(workload, signature, oracle, steps, states, detail, crash_point, dropped)
 //                             per workload, its failing states grouped by signature
+//   shrunk(signature, from_workload, from_ops, text, ops, rounds, recorded, trace, minimization,
+//          note, seconds)     a finding shrunk (shrink.h), one row per signature; not merged
 //
 // Invariants: 1. a workload's row and its findings are written in one transaction, after its check
 // finished, so a campaign killed at any moment (kill -9 included) resumes with no workload lost or
@@ -30,11 +32,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
+#include "checker/run.h"
 #include "checker/shard.h"
 #include "lab/vm.h"
 
@@ -58,6 +62,19 @@ struct CampaignOptions {
   std::function<void(std::string_view)> on_progress;
 };
 
+// A finding shrunk (shrink.h): its smallest workload and crash state.
+struct Shrunk {
+  std::string signature;
+  int64_t from_workload = -1;
+  size_t from_ops = 0, ops = 0;    // operations before and after
+  std::string text;                // the minimal workload (workload/op.h)
+  size_t rounds = 0, recorded = 0; // rounds run, candidates recorded (one boot per round)
+  std::string trace;               // the minimal workload's trace: DIR/shrunk-w<first workload>
+  std::string minimization;        // triage's JSON of the minimal crash state (triage::MinimizedToJson)
+  std::string note;                // why the crash state was not minimized, when it was not
+  double seconds = 0;
+};
+
 struct Finding {
   std::string signature;
   std::string oracle;
@@ -65,6 +82,7 @@ struct Finding {
   uint64_t states = 0;           // failing states with it (judged)
   int64_t first_workload = -1;   // the smallest id: the reproducer
   std::string first_text, steps, detail, trace;
+  std::optional<Shrunk> shrunk;  // torn fuzz --shrink
 };
 
 struct CampaignResult {
@@ -82,6 +100,11 @@ struct CampaignResult {
 };
 
 Result<CampaignResult> RunCampaign(const CampaignOptions& options);
+
+// The check the campaign runs on a workload's trace (torn check's defaults, the campaign's budgets).
+checker::CheckOptions CampaignCheckOptions(const CampaignOptions& o, const std::string& trace);
+// A violation's campaign signature: its signature (else its detail) through CampaignSignature.
+std::string FindingSignature(const checker::Violation& v);
 
 // What a campaign database holds (the fields of CampaignResult that are the whole campaign's; the
 // this-run figures are 0). Refuses a file that is not a campaign database.

@@ -20,6 +20,10 @@ CREATE TABLE IF NOT EXISTS findings(
   workload INTEGER NOT NULL REFERENCES workloads(id), signature TEXT NOT NULL, oracle TEXT NOT NULL,
   steps TEXT NOT NULL, states INTEGER NOT NULL, detail TEXT NOT NULL, crash_point INTEGER NOT NULL,
   dropped TEXT NOT NULL, PRIMARY KEY(workload, signature));
+CREATE TABLE IF NOT EXISTS shrunk(
+  signature TEXT PRIMARY KEY, from_workload INTEGER NOT NULL, from_ops INTEGER NOT NULL, text TEXT NOT NULL,
+  ops INTEGER NOT NULL, rounds INTEGER NOT NULL, recorded INTEGER NOT NULL, trace TEXT NOT NULL,
+  minimization TEXT NOT NULL, note TEXT NOT NULL, seconds REAL NOT NULL);
 )SQL";
 
 }  // namespace
@@ -135,6 +139,28 @@ void Summarize(Db& d, CampaignResult& res) {
       x.steps = one.Text(1);
       x.detail = one.Text(2);
       x.trace = one.Text(3);
+    }
+    // A database from before shrinking has no such table: the statement then does not prepare.
+    Stmt sh(db->get(),
+            "SELECT from_workload, from_ops, text, ops, rounds, recorded, trace, minimization, note, seconds "
+            "FROM shrunk WHERE signature = ?");
+    if (sh.ok()) {
+      sh.Bind(1, x.signature);
+      if (sh.Step() == SQLITE_ROW) {
+        Shrunk k;
+        k.signature = x.signature;
+        k.from_workload = sh.Int(0);
+        k.from_ops = static_cast<size_t>(sh.Int(1));
+        k.text = sh.Text(2);
+        k.ops = static_cast<size_t>(sh.Int(3));
+        k.rounds = static_cast<size_t>(sh.Int(4));
+        k.recorded = static_cast<size_t>(sh.Int(5));
+        k.trace = sh.Text(6);
+        k.minimization = sh.Text(7);
+        k.note = sh.Text(8);
+        k.seconds = std::stod(sh.Text(9));
+        x.shrunk = std::move(k);
+      }
     }
     res.findings.push_back(std::move(x));
   }

@@ -3,7 +3,9 @@
 //     a data finding (a promise broken in a crash state), within a few minutes;
 //   - default ext4: a short campaign reports its coverage and no finding (a finding is a false alarm
 //     of the promises, or a real bug: either way the test must say so);
-//   - a campaign killed with SIGKILL resumes with every workload done once.
+//   - a campaign killed with SIGKILL resumes with every workload done once;
+//   - --shrink: a barrier=0 finding's workload loses operations while its signature stays, and its
+//     crash state is minimized (campaign/shrink.h).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -12,7 +14,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "base/subprocess.h"
@@ -114,6 +119,47 @@ TEST(FuzzVm, ResumesAfterKill9) {
   EXPECT_EQ(r.json["done"], 6);
   EXPECT_EQ(r.json["this_run"], 6 - before);
   EXPECT_EQ(Rows(db, "SELECT count(DISTINCT id) FROM workloads"), 6);
+}
+
+TEST(FuzzVm, ShrinkDropsOperationsWhileTheSignatureStays) {
+  auto dir = TempDir::Create("torn-fuzz-test-");
+  ASSERT_TRUE(dir.ok());
+  std::vector<std::string> args = {"--db", dir->path() + "/c.db", "--mount-opts", "barrier=0", "--length", "1",
+                                   "--workloads", "1", "--states", "200", "--check-time", "30", "--shrink", "1"};
+  FuzzRun r = Fuzz(args);
+  ASSERT_EQ(r.code, 1) << r.output;
+  ASSERT_FALSE(r.json["findings"].empty()) << r.output;
+  const auto& f = r.json["findings"][0];
+  const auto& k = f["shrunk"];
+  ASSERT_TRUE(k.is_object()) << f.dump(2) << r.output;
+  size_t from = k["from_ops"], ops = k["ops"];
+  EXPECT_LT(ops, from) << k.dump(2);
+  // One round per operation dropped, and a last one that could drop none; round 1 also records the
+  // workload itself: 1 + from + (from - 1) + ... + ops candidates.
+  EXPECT_EQ(k["rounds"].get<size_t>(), from - ops + 1) << k.dump(2);
+  size_t recorded = 1;
+  for (size_t n = ops; n <= from; ++n) recorded += n;
+  EXPECT_EQ(k["recorded"].get<size_t>(), recorded) << k.dump(2);
+  // The kept trace is the shrunk workload's, and torn check on it finds the signature again.
+  std::string trace = k["trace"];
+  std::ifstream in(trace + "/workload.txt");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), k["workload"].get<std::string>());
+  auto check = RunChild({.argv = {TORN_BIN, "check", trace, "--budget", "200", "--json", "--minimize", "0"},
+                         .timeout = std::chrono::minutes(10)});
+  ASSERT_TRUE(check.ok());
+  EXPECT_EQ(check->status.code, 1) << check->output;
+  static const std::regex op("'op[0-9]+-");  // campaign signatures drop the operation numbers
+  EXPECT_NE(std::regex_replace(check->output, op, "'").find(f["signature"].get<std::string>()), std::string::npos)
+      << f["signature"] << check->output;
+  // Its crash state, minimized.
+  ASSERT_TRUE(k["minimization"].is_object()) << k.dump(2);
+  EXPECT_EQ(k["minimization"]["one_minimal"], true);
+  EXPECT_EQ(k["minimization"]["reproduced"], true);
+  // Stored: a second run shrinks nothing again and prints the same result.
+  FuzzRun again = Fuzz(args);
+  EXPECT_EQ(again.json["findings"][0]["shrunk"], k);
 }
 
 }  // namespace

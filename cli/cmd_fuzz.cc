@@ -10,6 +10,7 @@
 #include "base/file_io.h"
 #include "base/subprocess.h"
 #include "campaign/campaign.h"
+#include "campaign/shrink.h"
 #include "campaign/record_batch.h"
 #include "checker/shard.h"
 #include "cli/cmd_fuzz.h"
@@ -72,6 +73,45 @@ int RecordOne(const campaign::CampaignOptions& o, const std::string& file, const
   return kExitOk;
 }
 
+nlohmann::json ShrunkJson(const campaign::CampaignOptions& o, const campaign::Finding& f) {
+  if (!f.shrunk) return nullptr;
+  const campaign::Shrunk& k = *f.shrunk;
+  auto m = nlohmann::json::parse(k.minimization, nullptr, false);
+  return {{"from_workload", k.from_workload}, {"from_ops", k.from_ops}, {"ops", k.ops}, {"workload", k.text},
+          {"rounds", k.rounds}, {"recorded", k.recorded}, {"trace", k.trace},
+          {"reproduce", Reproduce(o, k.trace + "/workload.txt")},
+          {"minimization", m.is_discarded() ? nlohmann::json(nullptr) : m}, {"note", k.note}, {"seconds", k.seconds}};
+}
+
+void PrintShrunk(const campaign::CampaignOptions& o, const campaign::Shrunk& k) {
+  std::string ops;
+  for (std::string_view rest = k.text; !rest.empty();) {
+    size_t nl = rest.find('\n');
+    ops += (ops.empty() ? "" : "; ") + std::string(rest.substr(0, nl));
+    rest = nl == std::string_view::npos ? "" : rest.substr(nl + 1);
+  }
+  fmt::print("      shrunk: {} operations -> {} ({} rounds, {} recorded, {:.0f} s): {}\n", k.from_ops, k.ops, k.rounds,
+             k.recorded, k.seconds, ops);
+  auto m = nlohmann::json::parse(k.minimization, nullptr, false);
+  if (!m.is_discarded() && m.is_object()) {
+    fmt::print("      minimal crash state: crash point {}, {} writes lost -> {}{}\n", m.value("crash_point", 0),
+               m.value("lost", 0), m["minimal"].dump(), m.value("one_minimal", false) ? " (1-minimal)" : "");
+    const auto explained = m.value("explanation", nlohmann::json::array());
+    constexpr size_t kShown = 5;  // a data failure at a mark can need every write of the step
+    for (size_t i = 0; i < explained.size() && i < kShown; ++i) {
+      const auto& w = explained[i];
+      if (w.contains("blocks") && !w["blocks"].empty())
+        fmt::print("        entry {}: {}; {}\n", w.value("entry", 0), w["blocks"][0].value("what", ""), w.value("when", ""));
+    }
+    if (explained.size() > kShown)
+      fmt::print("        … {} more writes (torn explain, or --json)\n", explained.size() - kShown);
+    fmt::print("        {}\n", m.value("reproduce", ""));
+  } else if (!k.note.empty()) {
+    fmt::print("      {}\n", k.note);
+  }
+  fmt::print("      shrunk trace: torn check {}; reproduce: {}\n", k.trace, Reproduce(o, k.trace + "/workload.txt"));
+}
+
 }  // namespace
 
 int PrintCampaign(const campaign::CampaignOptions& o, const campaign::CampaignResult& r, bool json) {
@@ -91,7 +131,8 @@ int PrintCampaign(const campaign::CampaignOptions& o, const campaign::CampaignRe
                                {"states", f.states}, {"first_workload", f.first_workload},
                                {"steps", f.steps}, {"detail", f.detail}, {"trace", f.trace},
                                {"workload", f.first_text},
-                               {"reproduce", f.trace.empty() ? "" : Reproduce(o, f.trace + "/workload.txt")}});
+                               {"reproduce", f.trace.empty() ? "" : Reproduce(o, f.trace + "/workload.txt")},
+                               {"shrunk", ShrunkJson(o, f)}});
     fmt::print("{}\n", j.dump(2));
   } else {
     fmt::print("campaign {}: {} of {} workloads done ({} this run, {} boots, {:.0f} s: record {:.0f} s, check {:.0f} s)\n",
@@ -115,6 +156,7 @@ int PrintCampaign(const campaign::CampaignOptions& o, const campaign::CampaignRe
           fmt::print("      trace: torn check {}\n", f.trace);
           fmt::print("      reproduce: {}\n", Reproduce(o, f.trace + "/workload.txt"));
         }
+        if (f.shrunk) PrintShrunk(o, *f.shrunk);
       }
     }
   }
@@ -126,6 +168,7 @@ int RunFuzz(std::vector<std::string> args) {
   std::string accel = "auto";
   uint64_t check_time = 120, time_budget = 0;
   bool json = false, quiet = false;
+  size_t shrink = 0;
   std::string record, out, shard;
   CLI::App app(kHelp, "torn fuzz");
   app.add_option("--db", o.db, "the campaign database (SQLite; created, or resumed)");
@@ -145,6 +188,10 @@ int RunFuzz(std::vector<std::string> args) {
   app.add_option("--jobs", o.jobs, "parallel judges per check");
   app.add_option("--kernel", o.kernel_image, "boot this kernel image instead of Debian's");
   app.add_option("--accel", accel, "auto, kvm or tcg");
+  app.add_option("--shrink", shrink,
+                 "then shrink the first N findings not shrunk yet (most workloads first): drop operations one at "
+                 "a time while the signature stays (each round one boot), then minimize the crash state "
+                 "(docs/fuzz.md)");
   app.add_flag("--json", json, "print the result as JSON");
   app.add_flag("--quiet", quiet, "no progress lines");
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
@@ -167,6 +214,13 @@ int RunFuzz(std::vector<std::string> args) {
 
   auto r = campaign::RunCampaign(o);
   if (!r.ok()) return ReportError(r.status());
+  if (shrink > 0) {
+    auto n = campaign::ShrinkFindings(o, shrink);
+    if (!n.ok()) return ReportError(n.status().with_context("--shrink"));
+    auto again = campaign::ReadCampaign(o.db);
+    if (!again.ok()) return ReportError(again.status());
+    r->findings = std::move(again->findings);
+  }
   return PrintCampaign(o, *r, json);
 }
 
