@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
+#include <optional>
 #include <map>
 #include <regex>
 #include <set>
@@ -65,6 +67,16 @@ std::string CampaignSignature(std::string_view sig) {
   return std::regex_replace(std::string(sig), op, "'");
 }
 
+BatchOptions CampaignBatchOptions(const CampaignOptions& o) {
+  BatchOptions bo;
+  bo.fs = o.fs;
+  bo.mkfs_opts = o.mkfs_opts;
+  bo.mount_opts = o.mount_opts;
+  bo.kernel_image = o.kernel_image;
+  bo.accel = o.accel;
+  return bo;
+}
+
 checker::CheckOptions CampaignCheckOptions(const CampaignOptions& o, const std::string& trace) {
   checker::CheckOptions co;
   co.trace = trace;
@@ -110,29 +122,56 @@ Result<CampaignResult> RunCampaign(const CampaignOptions& o) {
   progress(std::to_string(todo.size()) + " of " + std::to_string(considered.size()) + " workloads to do" +
            (o.shard.whole() ? "" : " (shard " + o.shard.str() + ")"));
 
-  for (size_t next = 0; next < todo.size();) {
-    TORN_RETURN_IF_ERROR(CheckInterrupted());
-    if (o.time_budget.count() > 0 && elapsed() >= static_cast<double>(o.time_budget.count())) {
-      res.budget_cut = true;
-      break;
-    }
-    size_t n = std::min(o.per_boot, todo.size() - next);
+  // Recording and checking overlap: while the workloads of one boot are checked, the lab VM records
+  // the next boot's (the guest takes one core under TCG, the checks the others).
+  struct Pending {
+    size_t next = 0, n = 0;
     std::vector<BatchItem> items;
+    std::unique_ptr<TempDir> traces;
+    std::future<Result<BatchResult>> rec;
+  };
+  auto start_batch = [&](size_t next) -> Result<Pending> {
+    Pending p;
+    p.next = next;
+    p.n = std::min(o.per_boot, todo.size() - next);
     TORN_ASSIGN_OR_RETURN(TempDir traces, TempDir::Create("torn-fuzz-", dir));
-    for (size_t k = 0; k < n; ++k) {
+    p.traces = std::make_unique<TempDir>(std::move(traces));
+    for (size_t k = 0; k < p.n; ++k) {
       int64_t id = todo[next + k];
-      items.push_back({all[static_cast<size_t>(id)], traces.path() + "/w" + std::to_string(id)});
+      p.items.push_back({all[static_cast<size_t>(id)], p.traces->path() + "/w" + std::to_string(id)});
     }
-    BatchOptions bo;
-    bo.fs = o.fs;
-    bo.mkfs_opts = o.mkfs_opts;
-    bo.mount_opts = o.mount_opts;
-    bo.kernel_image = o.kernel_image;
-    bo.accel = o.accel;
+    BatchOptions bo = CampaignBatchOptions(o);
     bo.on_progress = o.on_progress;
-    progress("recording workloads " + std::to_string(todo[next]) + ".." + std::to_string(todo[next + n - 1]));
-    auto rec = RecordBatch(bo, items);
+    progress("recording workloads " + std::to_string(todo[next]) + ".." + std::to_string(todo[next + p.n - 1]));
+    p.rec = std::async(std::launch::async, [bo, items = p.items] { return RecordBatch(bo, items); });
+    return p;
+  };
+  auto out_of_time = [&] {
+    return o.time_budget.count() > 0 && elapsed() >= static_cast<double>(o.time_budget.count());
+  };
+  std::optional<Pending> pending;
+  if (!todo.empty() && !out_of_time()) {
+    TORN_ASSIGN_OR_RETURN(Pending first, start_batch(0));
+    pending = std::move(first);
+  } else if (!todo.empty()) {
+    res.budget_cut = true;
+  }
+  while (pending) {
+    Pending cur = std::move(*pending);
+    pending.reset();
+    auto rec = cur.rec.get();
     if (!rec.ok()) return rec.status().with_context("recording");
+    const size_t next = cur.next, n = cur.n;
+    const std::vector<BatchItem>& items = cur.items;
+    if (next + n < todo.size()) {
+      TORN_RETURN_IF_ERROR(CheckInterrupted());
+      if (out_of_time()) {
+        res.budget_cut = true;
+      } else {
+        TORN_ASSIGN_OR_RETURN(Pending following, start_batch(next + n));
+        pending = std::move(following);
+      }
+    }
     ++res.boots;
     res.record_seconds += rec->seconds;
     double per_record = rec->seconds / static_cast<double>(n);
@@ -196,7 +235,6 @@ Result<CampaignResult> RunCampaign(const CampaignOptions& o) {
       ++res.this_run;
       progress("workload " + std::to_string(id) + ": " + row.status + (row.detail.empty() ? "" : " (" + row.detail + ")"));
     }
-    next += n;
   }
 
   // The whole campaign, from the database (this run and the ones before).

@@ -1,7 +1,7 @@
 // `torn fuzz`: a campaign over the bounded exhaustive workloads (generate.h), recorded many per boot
-// (record_batch.h), each trace checked by torn check's engine (checker/run.h: classes on, fsck, data
-// and ordering oracles; the data oracle holds the runner's promises, docs/fuzz.md), findings kept in
-// a SQLite campaign database:
+// (record_batch.h; the next boot records while this one's workloads are checked), each trace checked
+// by torn check's engine (checker/run.h: classes on, fsck, data and ordering oracles; the data oracle
+// holds the runner's promises, docs/fuzz.md), findings kept in a SQLite campaign database:
 //
 //   config(key, value)        fs, mkfs and mount options, max length, shard ('' for a whole
 //                             campaign; 'K/N' for a shard, with every and workloads, the selection
@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "campaign/record_batch.h"
 #include "checker/run.h"
 #include "checker/shard.h"
 #include "lab/vm.h"
@@ -101,6 +102,8 @@ struct CampaignResult {
 
 Result<CampaignResult> RunCampaign(const CampaignOptions& options);
 
+// How the campaign records (record_batch.h): its file system, options, kernel.
+BatchOptions CampaignBatchOptions(const CampaignOptions& o);
 // The check the campaign runs on a workload's trace (torn check's defaults, the campaign's budgets).
 checker::CheckOptions CampaignCheckOptions(const CampaignOptions& o, const std::string& trace);
 // A violation's campaign signature: its signature (else its detail) through CampaignSignature.

@@ -40,13 +40,7 @@ Result<std::vector<Tried>> TryAll(const CampaignOptions& o, const std::vector<st
                                   const std::string& dir, const std::string& signature) {
   std::vector<BatchItem> items;
   for (size_t k = 0; k < texts.size(); ++k) items.push_back({texts[k], dir + "/c" + std::to_string(k)});
-  BatchOptions bo;
-  bo.fs = o.fs;
-  bo.mkfs_opts = o.mkfs_opts;
-  bo.mount_opts = o.mount_opts;
-  bo.kernel_image = o.kernel_image;
-  bo.accel = o.accel;
-  TORN_ASSIGN_OR_RETURN(BatchResult rec, RecordBatch(bo, items));
+  TORN_ASSIGN_OR_RETURN(BatchResult rec, RecordBatch(CampaignBatchOptions(o), items));
   std::vector<Tried> out(texts.size());
   for (size_t k = 0; k < texts.size(); ++k) {
     const ItemResult& it = rec.items[k];
