@@ -34,6 +34,7 @@ Status CheckConfig(Db& db, const CampaignOptions& o, const std::string& path) {
                                              {"mount_opts", o.mount_opts},
                                              {"max_length", std::to_string(o.max_length)},
                                              {"generator", "ace-1"},
+                                             {"mount_every", std::to_string(o.mount_every)},
                                              {"shard", o.shard.whole() ? "" : o.shard.str()}};
   if (!o.shard.whole()) {
     want["every"] = std::to_string(o.every);
@@ -77,13 +78,21 @@ BatchOptions CampaignBatchOptions(const CampaignOptions& o) {
   return bo;
 }
 
-checker::CheckOptions CampaignCheckOptions(const CampaignOptions& o, const std::string& trace) {
+checker::CheckOptions CampaignCheckOptions(const CampaignOptions& o, const std::string& trace, bool mount) {
   checker::CheckOptions co;
   co.trace = trace;
+  if (mount) {
+    co.oracles = {oracles::Oracle::kFsck, oracles::Oracle::kData, oracles::Oracle::kOrdering, oracles::Oracle::kMount};
+    co.oracles_explicit = true;
+  }
   co.space.max_states = o.states_per_workload;
   co.time_budget = std::chrono::duration_cast<std::chrono::milliseconds>(o.check_time);
   co.jobs = o.jobs;
   return co;
+}
+
+bool MountSampled(const CampaignOptions& o, int64_t id) {
+  return o.mount_every > 0 && id % static_cast<int64_t>(o.mount_every) == 0;
 }
 
 std::string FindingSignature(const checker::Violation& v) {
@@ -188,7 +197,7 @@ Result<CampaignResult> RunCampaign(const CampaignOptions& o) {
         ++res.record_failed;
       } else {
         if (!it.op_failures.empty()) row.detail = "operation failed: " + it.op_failures.front();
-        checker::CheckOptions co = CampaignCheckOptions(o, items[k].out);
+        checker::CheckOptions co = CampaignCheckOptions(o, items[k].out, MountSampled(o, id));
         auto t0 = std::chrono::steady_clock::now();
         auto check = checker::RunCheck(co);
         row.check_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

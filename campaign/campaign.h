@@ -55,6 +55,9 @@ struct CampaignOptions {
   size_t per_boot = 16;           // workloads recorded per boot of the lab VM
   uint64_t states_per_workload = 2000;  // torn check's budget in states (groups) for one trace
   std::chrono::seconds check_time{120}; // and in time
+  // The mount oracle (the lab VM's kernel mounts the judged states and walks the tree) on a sample:
+  // the workloads whose id is a multiple of K (0: none). A boot more for each sampled workload.
+  uint64_t mount_every = 50;
   std::chrono::seconds time_budget{0};  // the whole run (0: none); stops between batches
   checker::Shard shard;           // 1/1: the whole campaign
   int jobs = 1;
@@ -105,7 +108,10 @@ Result<CampaignResult> RunCampaign(const CampaignOptions& options);
 // How the campaign records (record_batch.h): its file system, options, kernel.
 BatchOptions CampaignBatchOptions(const CampaignOptions& o);
 // The check the campaign runs on a workload's trace (torn check's defaults, the campaign's budgets).
-checker::CheckOptions CampaignCheckOptions(const CampaignOptions& o, const std::string& trace);
+// With `mount`, the mount oracle too (in the lab VM: one more boot for that trace's judged states).
+checker::CheckOptions CampaignCheckOptions(const CampaignOptions& o, const std::string& trace, bool mount);
+// Whether workload `id` is in the mount oracle's sample (mount_every).
+bool MountSampled(const CampaignOptions& o, int64_t id);
 // A violation's campaign signature: its signature (else its detail) through CampaignSignature.
 std::string FindingSignature(const checker::Violation& v);
 

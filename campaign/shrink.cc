@@ -37,7 +37,7 @@ std::string Without(const workload::Workload& w, size_t drop) {
 // Records `texts` in one boot (traces under `dir`), checks each that ran every operation, and says
 // which fail with `signature`.
 Result<std::vector<Tried>> TryAll(const CampaignOptions& o, const std::vector<std::string>& texts,
-                                  const std::string& dir, const std::string& signature) {
+                                  const std::string& dir, const std::string& signature, bool mount) {
   std::vector<BatchItem> items;
   for (size_t k = 0; k < texts.size(); ++k) items.push_back({texts[k], dir + "/c" + std::to_string(k)});
   TORN_ASSIGN_OR_RETURN(BatchResult rec, RecordBatch(CampaignBatchOptions(o), items));
@@ -45,7 +45,7 @@ Result<std::vector<Tried>> TryAll(const CampaignOptions& o, const std::vector<st
   for (size_t k = 0; k < texts.size(); ++k) {
     const ItemResult& it = rec.items[k];
     if (!it.status.ok() || it.runner_exit != 0 || !it.op_failures.empty()) continue;
-    out[k].options = CampaignCheckOptions(o, items[k].out);
+    out[k].options = CampaignCheckOptions(o, items[k].out, mount);
     auto check = checker::RunCheck(out[k].options);
     if (!check.ok()) {
       if (check.status().code() == Code::kInterrupted) return check.status();
@@ -108,15 +108,17 @@ Result<Shrunk> ShrinkFinding(const CampaignOptions& o, const std::string& signat
   };
   Shrunk s;
   s.signature = signature;
+  bool mount = false;
   {
     TORN_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, OpenReadOnly(o.db));
     Stmt q(db->get(),
-           "SELECT w.id, w.text FROM findings f JOIN workloads w ON w.id = f.workload WHERE f.signature = ? "
+           "SELECT w.id, w.text, f.oracle FROM findings f JOIN workloads w ON w.id = f.workload WHERE f.signature = ? "
            "ORDER BY w.id LIMIT 1");
     q.Bind(1, signature);
     if (q.Step() != SQLITE_ROW) return BadInput(o.db + ": no finding with the signature '" + signature + "'");
     s.from_workload = q.Int(0);
     s.text = q.Text(1);
+    mount = q.Text(2) == "mount";  // found by the mount oracle: the candidates are mounted too
   }
   TORN_ASSIGN_OR_RETURN(workload::Workload w, workload::Parse(s.text));
   s.from_ops = s.ops = w.size();
@@ -134,7 +136,7 @@ Result<Shrunk> ShrinkFinding(const CampaignOptions& o, const std::string& signat
     std::string round_dir = scratch.path() + "/r" + std::to_string(++s.rounds);
     progress("shrinking '" + signature + "': round " + std::to_string(s.rounds) + ", " + std::to_string(w.size()) +
              " operations, " + std::to_string(texts.size()) + " candidates in one boot");
-    TORN_ASSIGN_OR_RETURN(std::vector<Tried> tried, TryAll(o, texts, round_dir, signature));
+    TORN_ASSIGN_OR_RETURN(std::vector<Tried> tried, TryAll(o, texts, round_dir, signature, mount));
     s.recorded += texts.size();
     size_t from = 0;
     if (first) {

@@ -183,6 +183,9 @@ int RunFuzz(std::vector<std::string> args) {
   app.add_option("--shard", shard, "do the K-th of N disjoint parts of the campaign (K/N, 1 <= K <= N)");
   app.add_option("--per-boot", o.per_boot, "workloads recorded per boot of the lab VM (default 16)");
   app.add_option("--states", o.states_per_workload, "crash states (groups) judged per workload at most (default 2000)");
+  app.add_option("--mount-every", o.mount_every,
+                 "the mount oracle (the lab VM's kernel mounts and walks the judged states) on the workloads "
+                 "whose id is a multiple of K (default 50; 0: none)");
   app.add_option("--check-time", check_time, "seconds of checking per workload at most (default 120)");
   app.add_option("--time", time_budget, "seconds for the whole run; it stops between boots (0: none)");
   app.add_option("--jobs", o.jobs, "parallel judges per check");
