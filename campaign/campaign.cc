@@ -108,7 +108,7 @@ Result<CampaignResult> RunCampaign(const CampaignOptions& o) {
   if (o.db.empty()) return BadInput("torn fuzz needs --db FILE (the campaign database)");
   if (o.max_length < 1 || o.max_length > 3) return BadInput("--length must be 1, 2 or 3");
   if (o.every == 0 || o.per_boot == 0) return BadInput("--every and --per-boot must be positive");
-  TORN_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(o.db));
+  TORN_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, OpenCampaignDb(o.db));
   TORN_RETURN_IF_ERROR(CheckConfig(*db, o, o.db));
   std::string dir = o.dir.empty() ? o.db + ".traces" : o.dir;
   std::error_code ec;

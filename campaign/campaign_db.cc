@@ -28,36 +28,15 @@ CREATE TABLE IF NOT EXISTS shrunk(
 
 }  // namespace
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
-  auto d = std::make_unique<Db>();
-  if (sqlite3_open_v2(path.c_str(), &d->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK)
-    return IoError(path + ": cannot open the campaign database: " + sqlite3_errmsg(d->db_));
-  sqlite3_busy_timeout(d->db_, 10000);
-  TORN_RETURN_IF_ERROR(d->Exec(kSchema).with_context(path));
-  return d;
-}
-
-Status Db::Exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : "?";
-    sqlite3_free(err);
-    return IoError("sqlite: " + m);
-  }
-  return Status::Ok();
+Result<std::unique_ptr<Db>> OpenCampaignDb(const std::string& path) {
+  TORN_ASSIGN_OR_RETURN(Db db, Db::Open(path, Db::Mode::kCreate, "campaign database"));
+  TORN_RETURN_IF_ERROR(db.Exec(kSchema));
+  return std::make_unique<Db>(std::move(db));
 }
 
 Result<std::unique_ptr<Db>> OpenReadOnly(const std::string& path) {
-  auto d = std::make_unique<Db>();
-  sqlite3* h = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    std::string m = h ? sqlite3_errmsg(h) : "?";
-    if (h) sqlite3_close(h);
-    return IoError(path + ": cannot open the campaign database: " + m);
-  }
-  d->Adopt(h);
-  sqlite3_busy_timeout(h, 10000);
-  return d;
+  TORN_ASSIGN_OR_RETURN(Db db, Db::Open(path, Db::Mode::kReadOnly, "campaign database"));
+  return std::make_unique<Db>(std::move(db));
 }
 
 std::map<std::string, std::string> ReadConfig(Db& db) {

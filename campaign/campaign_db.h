@@ -3,8 +3,6 @@
 // findings (shrink.cc). Internal to the campaign library.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -14,24 +12,14 @@
 #include "base/status.h"
 #include "campaign/campaign.h"
 #include "checker/shard.h"
+#include "store/sqlite_db.h"
 
 namespace torn::campaign {
 
-// One SQLite connection (closed with it).
-class Db {
- public:
-  ~Db() {
-    if (db_) sqlite3_close(db_);
-  }
-  // Opens (creating) a campaign database and makes its tables.
-  static Result<std::unique_ptr<Db>> Open(const std::string& path);
-  Status Exec(const char* sql);
-  sqlite3* get() { return db_; }
-  void Adopt(sqlite3* h) { db_ = h; }
-
- private:
-  sqlite3* db_ = nullptr;
-};
+// The campaign database's connection (store/sqlite_db.h).
+using Db = store::SqliteDb;
+// Opens (creating) a campaign database and makes its tables.
+Result<std::unique_ptr<Db>> OpenCampaignDb(const std::string& path);
 
 // Opens an existing database read-only (no tables made).
 Result<std::unique_ptr<Db>> OpenReadOnly(const std::string& path);

@@ -176,7 +176,7 @@ Result<CampaignMerge> MergeCampaigns(const std::string& out, const std::vector<s
     for (const auto& f : p.findings) findings[{std::stoll(f[0]), f[1]}] = f;
   }
 
-  TORN_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(out));
+  TORN_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, OpenCampaignDb(out));
   std::map<std::string, std::string> have = ReadConfig(*db);
   if (!have.empty() && have != config)
     return BadInput(out + ": holds another campaign (" + Options(have) + (have["shard"].empty() ? "" : ", shard " + have["shard"]) +

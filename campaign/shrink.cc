@@ -87,7 +87,7 @@ std::string MinimalState(const Tried& t, const std::string& signature, const std
 }
 
 Status StoreShrunk(const std::string& db_path, const Shrunk& s) {
-  TORN_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(db_path));
+  TORN_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, OpenCampaignDb(db_path));
   Stmt put(db->get(),
            "INSERT OR REPLACE INTO shrunk(signature, from_workload, from_ops, text, ops, rounds, recorded, trace, "
            "minimization, note, seconds) VALUES(?,?,?,?,?,?,?,?,?,?,?)");

@@ -34,33 +34,14 @@ CREATE TABLE IF NOT EXISTS verdicts(
 
 }  // namespace
 
-Store::Store(Store&& o) noexcept : path_(std::move(o.path_)), db_(o.db_), mu_(std::move(o.mu_)) {
-  o.db_ = nullptr;
-}
-Store::~Store() {
-  if (db_) sqlite3_close_v2(db_);
-}
+Store::Store(Store&& o) noexcept : db_(std::move(o.db_)), mu_(std::move(o.mu_)) {}
+Store::~Store() = default;
 
-Status Store::Exec(const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : sqlite3_errmsg(db_);
-    sqlite3_free(err);
-    return IoError(path_ + ": " + m);
-  }
-  return Status::Ok();
-}
+Status Store::Exec(const std::string& sql) { return db_.Exec(sql); }
 
 Result<Store> Store::Open(const std::string& path) {
   Store s;
-  s.path_ = path;
-  int rc = sqlite3_open_v2(path.c_str(), &s.db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string m = s.db_ ? sqlite3_errmsg(s.db_) : "out of memory";
-    return IoError(path + ": cannot open the database: " + m);
-  }
-  sqlite3_busy_timeout(s.db_, 10000);
+  TORN_ASSIGN_OR_RETURN(s.db_, SqliteDb::Open(path, SqliteDb::Mode::kCreate));
   // WAL with synchronous=NORMAL: a commit is in the WAL file (in the page cache) when SaveState
   // returns, not fsync'ed. That survives kill -9 of torn (the resume guarantee: the kernel still holds
   // the pages) but not a power cut of the host, which may lose the last states; they are then checked
@@ -77,7 +58,7 @@ Result<Store> Store::Open(const std::string& path) {
 Status Store::Migrate() {
   std::vector<std::string> have;
   {
-    Stmt q(db_, "SELECT name FROM pragma_table_info('states')");
+    Stmt q(db_.get(), "SELECT name FROM pragma_table_info('states')");
     while (q.Step() == SQLITE_ROW) have.push_back(q.Text(0));
   }
   auto missing = [&](const char* c) { return std::find(have.begin(), have.end(), c) == have.end(); };
@@ -88,14 +69,14 @@ Status Store::Migrate() {
   // Signatures (a database from before them: verdicts without one; torn check's triage reads '' as
   // "recompute from the detail").
   {
-    Stmt q(db_, "SELECT 1 FROM pragma_table_info('verdicts') WHERE name = 'signature'");
+    Stmt q(db_.get(), "SELECT 1 FROM pragma_table_info('verdicts') WHERE name = 'signature'");
     if (q.Step() != SQLITE_ROW)
       TORN_RETURN_IF_ERROR(Exec("ALTER TABLE verdicts ADD COLUMN signature TEXT NOT NULL DEFAULT ''"));
   }
   // Before shards (torn merge): no plan; such a run cannot be merged, it still resumes.
   bool plan = false;
   {
-    Stmt q(db_, "SELECT name FROM pragma_table_info('runs')");
+    Stmt q(db_.get(), "SELECT name FROM pragma_table_info('runs')");
     while (q.Step() == SQLITE_ROW) plan = plan || q.Text(0) == "plan";
   }
   if (!plan) TORN_RETURN_IF_ERROR(Exec("ALTER TABLE runs ADD COLUMN plan TEXT"));
@@ -107,7 +88,7 @@ Result<RunInfo> Store::BeginRun(const TraceInfo& trace, const std::string& key,
   std::lock_guard lock(*mu_);
   RunInfo info;
   {
-    Stmt q(db_, "SELECT id, finished FROM runs WHERE key = ?");
+    Stmt q(db_.get(), "SELECT id, finished FROM runs WHERE key = ?");
     q.Bind(1, key);
     if (q.Step() == SQLITE_ROW) {
       info.id = q.Int(0);
@@ -117,20 +98,20 @@ Result<RunInfo> Store::BeginRun(const TraceInfo& trace, const std::string& key,
     }
   }
   TORN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  Stmt t(db_, "INSERT INTO traces(path, log_sha256, entries, sectorsize) VALUES(?,?,?,?) "
+  Stmt t(db_.get(), "INSERT INTO traces(path, log_sha256, entries, sectorsize) VALUES(?,?,?,?) "
               "ON CONFLICT(log_sha256) DO UPDATE SET path = excluded.path RETURNING id");
   t.Bind(1, trace.path).Bind(2, trace.log_sha256).Bind(3, int64_t(trace.entries)).Bind(4, int64_t(trace.sectorsize));
   if (t.Step() != SQLITE_ROW) {
     (void)Exec("ROLLBACK");
-    return IoError(path_ + ": insert trace: " + sqlite3_errmsg(db_));
+    return IoError(db_.path() + ": insert trace: " + sqlite3_errmsg(db_.get()));
   }
   int64_t trace_id = t.Int(0);
   t.Step();  // RETURNING: run the statement to its end before COMMIT
-  Stmt r(db_, "INSERT INTO runs(trace_id, key, options) VALUES(?,?,?) RETURNING id");
+  Stmt r(db_.get(), "INSERT INTO runs(trace_id, key, options) VALUES(?,?,?) RETURNING id");
   r.Bind(1, trace_id).Bind(2, key).Bind(3, options_json);
   if (r.Step() != SQLITE_ROW) {
     (void)Exec("ROLLBACK");
-    return IoError(path_ + ": insert run: " + sqlite3_errmsg(db_));
+    return IoError(db_.path() + ": insert run: " + sqlite3_errmsg(db_.get()));
   }
   info.id = r.Int(0);
   r.Step();
@@ -141,7 +122,7 @@ Result<RunInfo> Store::BeginRun(const TraceInfo& trace, const std::string& key,
 Result<std::vector<StoredState>> Store::LoadStates(int64_t run_id, bool outputs) {
   std::lock_guard lock(*mu_);
   std::vector<StoredState> out;
-  Stmt q(db_, "SELECT state_id, model, segment, crash_point, base_end, dropped, torn, digest, reused_from, "
+  Stmt q(db_.get(), "SELECT state_id, model, segment, crash_point, base_end, dropped, torn, digest, reused_from, "
               "covers, class_key, fixed FROM states WHERE run_id = ? ORDER BY state_id");
   q.Bind(1, run_id);
   while (q.Step() == SQLITE_ROW) {
@@ -164,7 +145,7 @@ Result<std::vector<StoredState>> Store::LoadStates(int64_t run_id, bool outputs)
       for (const auto& x : f) s.fixed.push_back(x.get<uint64_t>());
     out.push_back(std::move(s));
   }
-  Stmt v(db_, outputs ? "SELECT state_id, oracle, ok, detail, output, signature FROM verdicts WHERE run_id = ? "
+  Stmt v(db_.get(), outputs ? "SELECT state_id, oracle, ok, detail, output, signature FROM verdicts WHERE run_id = ? "
                         "ORDER BY state_id, oracle"
                       : "SELECT state_id, oracle, ok, detail, '', signature FROM verdicts WHERE run_id = ? "
                         "ORDER BY state_id, oracle");
@@ -181,10 +162,10 @@ Result<std::vector<StoredState>> Store::LoadStates(int64_t run_id, bool outputs)
 
 Status Store::Insert(int64_t run_id, const StoredState& s) {
   auto fail = [&](const std::string& what) {
-    return IoError(path_ + ": " + what + " of state " + std::to_string(s.state_id) + ": " + sqlite3_errmsg(db_));
+    return IoError(db_.path() + ": " + what + " of state " + std::to_string(s.state_id) + ": " + sqlite3_errmsg(db_.get()));
   };
   {
-    Stmt st(db_, "INSERT INTO states(run_id, state_id, model, segment, crash_point, base_end, dropped, "
+    Stmt st(db_.get(), "INSERT INTO states(run_id, state_id, model, segment, crash_point, base_end, dropped, "
                  "torn, digest, reused_from, covers, class_key, fixed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
     nlohmann::json dropped = s.dropped;
     st.Bind(1, run_id).Bind(2, int64_t(s.state_id)).Bind(3, s.model).Bind(4, int64_t(s.segment));
@@ -196,7 +177,7 @@ Status Store::Insert(int64_t run_id, const StoredState& s) {
     if (st.Step() != SQLITE_DONE) return fail("insert");
   }
   for (const auto& v : s.verdicts) {
-    Stmt st(db_, "INSERT INTO verdicts(run_id, state_id, oracle, ok, detail, output, signature) "
+    Stmt st(db_.get(), "INSERT INTO verdicts(run_id, state_id, oracle, ok, detail, output, signature) "
                  "VALUES(?,?,?,?,?,?,?)");
     st.Bind(1, run_id).Bind(2, int64_t(s.state_id)).Bind(3, v.oracle).Bind(4, v.ok ? 1 : 0);
     st.Bind(5, v.detail).Bind(6, v.output).Bind(7, v.signature);
@@ -223,13 +204,13 @@ Status Store::SaveStates(int64_t run_id, const std::vector<StoredState>& states)
 Status Store::FinishRun(int64_t run_id, const std::string& possible, uint64_t generated,
                         const std::string& strategy, const std::string& plan) {
   std::lock_guard lock(*mu_);
-  Stmt st(db_, "UPDATE runs SET finished = datetime('now'), possible = ?, generated = ?, strategy = ?, "
+  Stmt st(db_.get(), "UPDATE runs SET finished = datetime('now'), possible = ?, generated = ?, strategy = ?, "
                "plan = ? WHERE id = ?");
   st.Bind(1, possible).Bind(2, int64_t(generated)).Bind(3, strategy);
   if (plan.empty()) st.BindNull(4);
   else st.Bind(4, plan);
   st.Bind(5, run_id);
-  if (st.Step() != SQLITE_DONE) return IoError(path_ + ": finish run: " + sqlite3_errmsg(db_));
+  if (st.Step() != SQLITE_DONE) return IoError(db_.path() + ": finish run: " + sqlite3_errmsg(db_.get()));
   return Status::Ok();
 }
 

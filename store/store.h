@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "store/sqlite_db.h"
 
 struct sqlite3;
 
@@ -115,15 +116,14 @@ class Store {
   // verdict of the `sources` (another store and one of its runs each), in one transaction: the merged
   // run is stored whole or not at all. The key must be new in this store.
   Result<int64_t> ImportRun(const StoredRun& run, const std::vector<std::pair<Store*, int64_t>>& sources);
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return db_.path(); }
 
  private:
   Store() = default;
   Status Exec(const std::string& sql);
   Status Insert(int64_t run_id, const StoredState& state);  // inside a transaction
   Status Migrate();  // columns added since the first schema
-  std::string path_;
-  sqlite3* db_ = nullptr;
+  SqliteDb db_;
   std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
 };
 

@@ -28,11 +28,11 @@ namespace torn::store {
 Result<std::vector<StoredRun>> Store::Runs() {
   std::lock_guard lock(*mu_);
   std::vector<StoredRun> out;
-  Stmt q(db_, "SELECT r.id, r.key, r.options, r.plan, r.finished IS NOT NULL, r.possible, r.generated, "
+  Stmt q(db_.get(), "SELECT r.id, r.key, r.options, r.plan, r.finished IS NOT NULL, r.possible, r.generated, "
               "r.strategy, t.path, t.log_sha256, t.entries, t.sectorsize, "
               "(SELECT count(*) FROM states s WHERE s.run_id = r.id) "
               "FROM runs r JOIN traces t ON t.id = r.trace_id ORDER BY r.id");
-  if (!q.ok()) return IoError(path_ + ": list runs: " + sqlite3_errmsg(db_));
+  if (!q.ok()) return IoError(db_.path() + ": list runs: " + sqlite3_errmsg(db_.get()));
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
     StoredRun r;
@@ -48,7 +48,7 @@ Result<std::vector<StoredRun>> Store::Runs() {
     r.states = uint64_t(q.Int(12));
     out.push_back(std::move(r));
   }
-  if (rc != SQLITE_DONE) return IoError(path_ + ": list runs: " + sqlite3_errmsg(db_));
+  if (rc != SQLITE_DONE) return IoError(db_.path() + ": list runs: " + sqlite3_errmsg(db_.get()));
   return out;
 }
 
@@ -77,14 +77,14 @@ std::string List(const std::vector<std::string>& columns) {
 
 Result<std::string> Store::RunDigest(int64_t run_id) {
   std::lock_guard lock(*mu_);
-  TORN_ASSIGN_OR_RETURN(auto sc, Columns(db_, path_, "states"));
-  TORN_ASSIGN_OR_RETURN(auto vc, Columns(db_, path_, "verdicts"));
+  TORN_ASSIGN_OR_RETURN(auto sc, Columns(db_.get(), db_.path(), "states"));
+  TORN_ASSIGN_OR_RETURN(auto vc, Columns(db_.get(), db_.path(), "verdicts"));
   uint64_t lanes[4] = {0, 0, 0, 0};
   std::string ssql = "SELECT state_id, " + List(sc) + " FROM states WHERE run_id = ? ORDER BY state_id";
   std::string vsql = "SELECT state_id, " + List(vc) + " FROM verdicts WHERE run_id = ? ORDER BY state_id, oracle";
-  Stmt s(db_, ssql.c_str());
-  Stmt v(db_, vsql.c_str());
-  if (!s.ok() || !v.ok()) return IoError(path_ + ": digest run: " + sqlite3_errmsg(db_));
+  Stmt s(db_.get(), ssql.c_str());
+  Stmt v(db_.get(), vsql.c_str());
+  if (!s.ok() || !v.ok()) return IoError(db_.path() + ": digest run: " + sqlite3_errmsg(db_.get()));
   s.Bind(1, run_id);
   v.Bind(1, run_id);
   int vrc = v.Step();
@@ -102,23 +102,23 @@ Result<std::string> Store::RunDigest(int64_t run_id) {
     std::string hex = HashHex(HashAlgo::kSha256, row);
     for (int lane = 0; lane < 4; ++lane) lanes[lane] += std::stoull(hex.substr(size_t(lane) * 16, 16), nullptr, 16);
   }
-  if (rc != SQLITE_DONE) return IoError(path_ + ": digest run: " + sqlite3_errmsg(db_));
+  if (rc != SQLITE_DONE) return IoError(db_.path() + ": digest run: " + sqlite3_errmsg(db_.get()));
   return fmt::format("{:016x}{:016x}{:016x}{:016x}", lanes[0], lanes[1], lanes[2], lanes[3]);
 }
 
 Result<int64_t> Store::ImportRun(const StoredRun& run, const std::vector<std::pair<Store*, int64_t>>& sources) {
   std::lock_guard lock(*mu_);
-  auto fail = [&](const std::string& what) { return IoError(path_ + ": " + what + ": " + sqlite3_errmsg(db_)); };
+  auto fail = [&](const std::string& what) { return IoError(db_.path() + ": " + what + ": " + sqlite3_errmsg(db_.get())); };
   TORN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto body = [&]() -> Result<int64_t> {
-    Stmt t(db_, "INSERT INTO traces(path, log_sha256, entries, sectorsize) VALUES(?,?,?,?) "
+    Stmt t(db_.get(), "INSERT INTO traces(path, log_sha256, entries, sectorsize) VALUES(?,?,?,?) "
                 "ON CONFLICT(log_sha256) DO UPDATE SET path = excluded.path RETURNING id");
     t.Bind(1, run.trace.path).Bind(2, run.trace.log_sha256).Bind(3, int64_t(run.trace.entries));
     t.Bind(4, int64_t(run.trace.sectorsize));
     if (t.Step() != SQLITE_ROW) return fail("insert trace");
     int64_t trace_id = t.Int(0);
     t.Step();
-    Stmt r(db_, "INSERT INTO runs(trace_id, key, options, finished, possible, generated, strategy, plan) "
+    Stmt r(db_.get(), "INSERT INTO runs(trace_id, key, options, finished, possible, generated, strategy, plan) "
                 "VALUES(?,?,?,CASE WHEN ? THEN datetime('now') END,?,?,?,?) RETURNING id");
     r.Bind(1, trace_id).Bind(2, run.key).Bind(3, run.options).Bind(4, run.finished ? 1 : 0).Bind(5, run.possible);
     r.Bind(6, int64_t(run.generated)).Bind(7, run.strategy).Bind(8, run.plan);
@@ -127,17 +127,17 @@ Result<int64_t> Store::ImportRun(const StoredRun& run, const std::vector<std::pa
     r.Step();
     // States, then verdicts (they refer to their state), every column of this store's tables.
     for (const char* table : {"states", "verdicts"}) {
-      TORN_ASSIGN_OR_RETURN(auto columns, Columns(db_, path_, table));
+      TORN_ASSIGN_OR_RETURN(auto columns, Columns(db_.get(), db_.path(), table));
       std::string marks;
       for (size_t i = 0; i <= columns.size(); ++i) marks += i ? ",?" : "?";
       std::string insert = std::string("INSERT INTO ") + table + "(run_id, " + List(columns) + ") VALUES(" + marks + ")";
-      Stmt ins(db_, insert.c_str());
+      Stmt ins(db_.get(), insert.c_str());
       if (!ins.ok()) return fail(std::string("copy ") + table);
       for (const auto& [src, src_run] : sources) {
         std::lock_guard src_lock(*src->mu_);
         std::string select = "SELECT " + List(columns) + " FROM " + table + " WHERE run_id = ?";
-        Stmt q(src->db_, select.c_str());
-        if (!q.ok()) return IoError(src->path_ + ": read " + table + ": " + sqlite3_errmsg(src->db_));
+        Stmt q(src->db_.get(), select.c_str());
+        if (!q.ok()) return IoError(src->db_.path() + ": read " + table + ": " + sqlite3_errmsg(src->db_.get()));
         q.Bind(1, src_run);
         int rc;
         while ((rc = q.Step()) == SQLITE_ROW) {
@@ -145,9 +145,9 @@ Result<int64_t> Store::ImportRun(const StoredRun& run, const std::vector<std::pa
           ins.Bind(1, id);
           for (int c = 0; c < q.Columns(); ++c) ins.BindValue(c + 2, q.Value(c));
           if (ins.Step() != SQLITE_DONE)
-            return fail(fmt::format("copy a row of {} of run {} of {}", table, src_run, src->path_));
+            return fail(fmt::format("copy a row of {} of run {} of {}", table, src_run, src->db_.path()));
         }
-        if (rc != SQLITE_DONE) return IoError(src->path_ + ": read " + table + ": " + sqlite3_errmsg(src->db_));
+        if (rc != SQLITE_DONE) return IoError(src->db_.path() + ": read " + table + ": " + sqlite3_errmsg(src->db_.get()));
       }
     }
     return id;

@@ -42,33 +42,17 @@ class Query {
 
 }  // namespace
 
-TriageStore::TriageStore(TriageStore&& o) noexcept : path_(std::move(o.path_)), db_(o.db_), mu_(std::move(o.mu_)) {
-  o.db_ = nullptr;
-}
-TriageStore::~TriageStore() {
-  if (db_) sqlite3_close_v2(db_);
-}
+TriageStore::TriageStore(TriageStore&& o) noexcept : db_(std::move(o.db_)), mu_(std::move(o.mu_)) {}
+TriageStore::~TriageStore() = default;
 
-Status TriageStore::Exec(const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : sqlite3_errmsg(db_);
-    sqlite3_free(err);
-    return IoError(path_ + ": " + m);
-  }
-  return Status::Ok();
-}
+Status TriageStore::Exec(const std::string& sql) { return db_.Exec(sql); }
 
 Result<TriageStore> TriageStore::Open(const std::string& path) {
   TriageStore s;
-  s.path_ = path;
   // Never creates a database: the triage belongs to a run torn check stored there.
-  int rc = sqlite3_open_v2(path.c_str(), &s.db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string m = s.db_ ? sqlite3_errmsg(s.db_) : "out of memory";
-    return BadInput(path + ": cannot open the database: " + m);
-  }
-  sqlite3_busy_timeout(s.db_, 10000);
+  auto db = SqliteDb::Open(path, SqliteDb::Mode::kReadWrite);
+  if (!db.ok()) return BadInput(db.status().message());
+  s.db_ = std::move(db).value();
   TORN_RETURN_IF_ERROR(s.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
   Status st = s.Exec(kSchema);
   if (!st.ok()) return BadInput(st.message() + " (is it a torn database?)");
@@ -79,17 +63,17 @@ Status TriageStore::SaveSignatures(int64_t run_id, const std::vector<StoredSigna
   std::lock_guard lock(*mu_);
   TORN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto fail = [&](const std::string& what) {
-    std::string m = sqlite3_errmsg(db_);
+    std::string m = sqlite3_errmsg(db_.get());
     (void)Exec("ROLLBACK");
-    return IoError(path_ + ": " + what + ": " + m);
+    return IoError(db_.path() + ": " + what + ": " + m);
   };
   {
-    Query del(db_, "DELETE FROM signatures WHERE run_id = ?");
+    Query del(db_.get(), "DELETE FROM signatures WHERE run_id = ?");
     del.Bind(1, run_id);
     if (del.Step() != SQLITE_DONE) return fail("replace the signatures");
   }
   for (const auto& r : rows) {
-    Query q(db_, "INSERT INTO signatures(run_id, id, oracle, signature, detail, states, covered, classes, "
+    Query q(db_.get(), "INSERT INTO signatures(run_id, id, oracle, signature, detail, states, covered, classes, "
                  "representative) VALUES(?,?,?,?,?,?,?,?,?)");
     q.Bind(1, run_id).Bind(2, int64_t(r.id)).Bind(3, r.oracle).Bind(4, r.signature).Bind(5, r.detail);
     q.Bind(6, int64_t(r.states)).Bind(7, r.covered).Bind(8, int64_t(r.classes)).Bind(9, int64_t(r.representative));
@@ -101,7 +85,7 @@ Status TriageStore::SaveSignatures(int64_t run_id, const std::vector<StoredSigna
 Result<std::vector<StoredSignature>> TriageStore::LoadSignatures(int64_t run_id) {
   std::lock_guard lock(*mu_);
   std::vector<StoredSignature> out;
-  Query q(db_, "SELECT id, oracle, signature, detail, states, covered, classes, representative FROM signatures "
+  Query q(db_.get(), "SELECT id, oracle, signature, detail, states, covered, classes, representative FROM signatures "
                "WHERE run_id = ? ORDER BY id");
   q.Bind(1, run_id);
   while (q.Step() == SQLITE_ROW)
@@ -112,19 +96,19 @@ Result<std::vector<StoredSignature>> TriageStore::LoadSignatures(int64_t run_id)
 
 Status TriageStore::SaveMinimized(int64_t run_id, const StoredMinimized& r) {
   std::lock_guard lock(*mu_);
-  Query q(db_, "INSERT OR REPLACE INTO minimized(run_id, oracle, signature, state_id, result, seconds) "
+  Query q(db_.get(), "INSERT OR REPLACE INTO minimized(run_id, oracle, signature, state_id, result, seconds) "
                "VALUES(?,?,?,?,?,?)");
   q.Bind(1, run_id).Bind(2, r.oracle).Bind(3, r.signature).Bind(4, int64_t(r.state_id)).Bind(5, r.result_json);
   q.Bind(6, r.seconds);
   if (q.Step() != SQLITE_DONE)
-    return IoError(path_ + ": store the minimization of state " + std::to_string(r.state_id) + ": " + sqlite3_errmsg(db_));
+    return IoError(db_.path() + ": store the minimization of state " + std::to_string(r.state_id) + ": " + sqlite3_errmsg(db_.get()));
   return Status::Ok();
 }
 
 Result<std::optional<StoredMinimized>> TriageStore::LoadMinimized(int64_t run_id, const std::string& oracle,
                                                                   const std::string& signature, uint64_t state_id) {
   std::lock_guard lock(*mu_);
-  Query q(db_, "SELECT result, seconds FROM minimized WHERE run_id = ? AND oracle = ? AND signature = ? AND "
+  Query q(db_.get(), "SELECT result, seconds FROM minimized WHERE run_id = ? AND oracle = ? AND signature = ? AND "
                "state_id = ?");
   q.Bind(1, run_id).Bind(2, oracle).Bind(3, signature).Bind(4, int64_t(state_id));
   if (q.Step() != SQLITE_ROW) return std::optional<StoredMinimized>();
@@ -134,7 +118,7 @@ Result<std::optional<StoredMinimized>> TriageStore::LoadMinimized(int64_t run_id
 Result<std::vector<StoredMinimized>> TriageStore::LoadAllMinimized(int64_t run_id) {
   std::lock_guard lock(*mu_);
   std::vector<StoredMinimized> out;
-  Query q(db_, "SELECT oracle, signature, state_id, result, seconds FROM minimized WHERE run_id = ? "
+  Query q(db_.get(), "SELECT oracle, signature, state_id, result, seconds FROM minimized WHERE run_id = ? "
                "ORDER BY state_id, oracle");
   q.Bind(1, run_id);
   while (q.Step() == SQLITE_ROW) out.push_back({q.Text(0), q.Text(1), uint64_t(q.Int(2)), q.Text(3), q.Real(4)});
@@ -143,14 +127,14 @@ Result<std::vector<StoredMinimized>> TriageStore::LoadAllMinimized(int64_t run_i
 
 Result<std::optional<int64_t>> TriageStore::FindRun(const std::string& log_sha256, uint64_t state_id) {
   std::lock_guard lock(*mu_);
-  Query q(db_, "SELECT runs.id FROM runs JOIN traces ON runs.trace_id = traces.id "
+  Query q(db_.get(), "SELECT runs.id FROM runs JOIN traces ON runs.trace_id = traces.id "
                "JOIN states ON states.run_id = runs.id AND states.state_id = ? "
                "WHERE traces.log_sha256 = ? ORDER BY runs.finished IS NULL, runs.id DESC LIMIT 1");
   q.Bind(1, int64_t(state_id)).Bind(2, log_sha256);
   int rc = q.Step();
   if (rc == SQLITE_ROW) return std::optional<int64_t>(q.Int(0));
   if (rc == SQLITE_DONE) return std::optional<int64_t>();
-  return IoError(path_ + ": find the run of state " + std::to_string(state_id) + ": " + sqlite3_errmsg(db_));
+  return IoError(db_.path() + ": find the run of state " + std::to_string(state_id) + ": " + sqlite3_errmsg(db_.get()));
 }
 
 }  // namespace torn::store

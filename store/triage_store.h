@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "store/sqlite_db.h"
 
 struct sqlite3;
 
@@ -73,8 +74,7 @@ class TriageStore {
  private:
   TriageStore() = default;
   Status Exec(const std::string& sql);
-  std::string path_;
-  sqlite3* db_ = nullptr;
+  SqliteDb db_;
   std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
 };
 
