@@ -213,6 +213,13 @@ RunResult Subprocess::Wait() {
     if (::waitpid(pid_, &ws, WNOHANG) == pid_) {
       exited = true;
       r.status = DecodeWaitStatus(ws);
+      // A child ended by SIGINT, SIGTERM or SIGHUP was stopped from outside (a scheduler signals a
+      // job's every process at its time limit; a terminal's Ctrl-C reaches the whole foreground
+      // group), often a moment before torn's own handler runs: that says nothing of the child's work,
+      // so it is an interruption, never a verdict ("e2fsck crashed") stored for a requeued run to reuse.
+      if (r.status.how == ExitStatus::How::kSignaled &&
+          (r.status.signal == SIGINT || r.status.signal == SIGTERM || r.status.signal == SIGHUP))
+        interrupted = true;
     } else if (!pidfd.valid()) {
       backoff_us = std::min(backoff_us * 2, 20000);
     }

@@ -50,6 +50,16 @@ TEST(Run, RealSignalIsReported) {
   EXPECT_EQ(r->status.signal, SIGSEGV);
 }
 
+// A child ended by SIGTERM, SIGINT or SIGHUP was stopped from outside (Slurm at a time limit signals
+// every process of the job): an interruption, not a crash of the child to be judged.
+TEST(Run, TerminationSignalsAreInterruptionsNotCrashes) {
+  for (const char* sig : {"TERM", "INT", "HUP"}) {
+    auto r = RunChild({.argv = {"sh", "-c", std::string("kill -") + sig + " $$"}});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status.how, ExitStatus::How::kInterrupted) << sig << ": " << r->status.describe();
+  }
+}
+
 TEST(Run, TimeoutKillsTheWholeProcessGroup) {
   // The child starts a grandchild that would outlive it; both must be gone after the time limit.
   std::string marker = "/tmp/torn-subprocess-test-" + std::to_string(::getpid());
