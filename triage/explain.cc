@@ -209,12 +209,17 @@ std::string JournalText(const JournalRole& j) {
   return fmt::format("{} block of {}", j.kind, tx);
 }
 
+// "commit entry 254: durable; not replayed: ..." — the transaction's state in the failing state.
+std::string InPlaceState(const InPlace& p) {
+  return CommitState(p.commit, p.commit_durable) + (p.recovery.empty() ? "" : "; " + p.recovery);
+}
+
 std::string InPlaceText(const InPlace& p) {
   std::string blocks;
   for (size_t k = 0; k < p.blocks.size() && k < 4; ++k) blocks += (k ? "," : "") + std::to_string(p.blocks[k]);
   if (p.blocks.size() > 4) blocks += fmt::format(",… ({} blocks)", p.blocks.size());
-  return fmt::format("in-place write of block {}, journaled by transaction {} ({}{})", blocks, p.transaction,
-                     CommitState(p.commit, p.commit_durable), p.recovery.empty() ? "" : "; " + p.recovery);
+  return fmt::format("in-place write of block {}, journaled by transaction {} ({})", blocks, p.transaction,
+                     InPlaceState(p));
 }
 
 // Whether recovery (ext4/recovery.h) replays transaction `tid` whose commit is durable: an in-place
@@ -493,8 +498,7 @@ std::string CompactText(const WriteExplanation& w) {
     if (w.blocks.size() > 1) what += fmt::format(" (+{} more runs)", w.blocks.size() - 1);
   }
   for (const auto& p : w.in_place)
-    what += fmt::format("; in place, journaled by transaction {} ({}{})", p.transaction,
-                        CommitState(p.commit, p.commit_durable), p.recovery.empty() ? "" : "; " + p.recovery);
+    what += fmt::format("; in place, journaled by transaction {} ({})", p.transaction, InPlaceState(p));
   return fmt::format("entry {}{} {}: {}; {}", w.entry, w.sector ? fmt::format(" sector {}", *w.sector) : "", w.flags,
                      what, WhenText(w, true));
 }
