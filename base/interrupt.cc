@@ -1,5 +1,6 @@
 #include "base/interrupt.h"
 
+#include <pthread.h>
 #include <signal.h>
 
 #include <atomic>
@@ -23,6 +24,12 @@ void InstallInterruptHandlers() {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: blocking calls return EINTR and the caller polls the flag
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+  // A parent may have started us with them blocked (torn blocks them in its own children, spawn.h):
+  // here they are ours to handle. Before any thread starts, so that every thread inherits the mask.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
+  ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 bool Interrupted() { return g_signal.load() != 0; }

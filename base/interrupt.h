@@ -7,7 +7,7 @@
 
 namespace torn {
 
-// Installs the handlers for SIGINT, SIGTERM and SIGHUP. Call once, early in main().
+// Installs the handlers for SIGINT, SIGTERM and SIGHUP and unblocks them. Call once, early in main().
 void InstallInterruptHandlers();
 bool Interrupted();
 // kInterrupted when a signal arrived, else ok: `TORN_RETURN_IF_ERROR(CheckInterrupted());`.

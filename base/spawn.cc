@@ -22,6 +22,11 @@ namespace {
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::sigaction(sig, &dfl, nullptr);
+  // Termination signals from outside are torn's to act on, never the child's (spawn.h).
+  sigset_t term;
+  sigemptyset(&term);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&term, sig);
+  if (::sigprocmask(SIG_BLOCK, &term, nullptr) != 0) fail(errno);
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(errno);
   if (::getppid() != parent) ::_exit(127);  // torn died before prctl: nobody will read or wait
   int null = ::open("/dev/null", O_RDONLY);

@@ -12,8 +12,17 @@
 // would then have been reparented already and never get the signal. So the child compares getppid()
 // with the pid its parent had before fork() right after prctl(), and exits when they differ.
 //
+// Who stops a child: torn, never a signal sent to the child from outside. A scheduler signals every
+// process of a job at its time limit, and e2fsck catches SIGTERM and SIGINT: it then exits 32
+// ("canceled") or, replaying a journal, 8 ("operational error"), an ordinary exit status that would
+// be stored as a verdict and reused by the requeued run. So the child starts with SIGINT, SIGTERM and
+// SIGHUP blocked (the mask survives exec; e2fsck, mke2fs and qemu keep it); torn gets the same signal,
+// kills its children with SIGKILL (subprocess.h) and reads any result that ends after the signal as
+// an interruption. A shell unblocks signals when it forks, so a child that is a script may still die
+// of one: that too is an interruption.
+//
 // Between fork() and exec() the child (of a multi-threaded process) calls only async-signal-safe
-// functions: setpgid, sigaction, prctl, getppid, open, dup2, chdir, execve, write, _exit. Everything
+// functions: setpgid, sigaction, sigprocmask, prctl, getppid, open, dup2, chdir, execve, write, _exit. Everything
 // it needs (paths, argv, envp) is built by the parent beforehand. An exec failure travels back through
 // a close-on-exec pipe as the child's errno, so a missing program is an error of Start, not a child
 // that exits 127.
@@ -34,7 +43,8 @@ struct ChildSetup {
 };
 
 // Forks and execs: stdin from /dev/null, a process group of its own, SIGINT/SIGTERM/SIGHUP/SIGPIPE at
-// their default action, killed by the kernel when the calling thread ends. Returns the child's pid
+// their default action with the first three blocked, killed by the kernel when the calling thread
+// ends. Returns the child's pid
 // once it has exec'ed.
 Result<pid_t> SpawnChild(const ChildSetup& setup);
 

@@ -213,12 +213,13 @@ RunResult Subprocess::Wait() {
     if (::waitpid(pid_, &ws, WNOHANG) == pid_) {
       exited = true;
       r.status = DecodeWaitStatus(ws);
-      // A child ended by SIGINT, SIGTERM or SIGHUP was stopped from outside (a scheduler signals a
-      // job's every process at its time limit; a terminal's Ctrl-C reaches the whole foreground
-      // group), often a moment before torn's own handler runs: that says nothing of the child's work,
-      // so it is an interruption, never a verdict ("e2fsck crashed") stored for a requeued run to reuse.
-      if (r.status.how == ExitStatus::How::kSignaled &&
-          (r.status.signal == SIGINT || r.status.signal == SIGTERM || r.status.signal == SIGHUP))
+      // A child that ended once torn was interrupted, or of SIGINT, SIGTERM or SIGHUP (a script
+      // unblocks them, spawn.h), was stopped from outside: its status says nothing of its work
+      // (e2fsck exits 8 or 32 when cancelled), so it is an interruption, never a verdict stored for a
+      // requeued run to reuse.
+      if (Interrupted() ||
+          (r.status.how == ExitStatus::How::kSignaled &&
+           (r.status.signal == SIGINT || r.status.signal == SIGTERM || r.status.signal == SIGHUP)))
         interrupted = true;
     } else if (!pidfd.valid()) {
       backoff_us = std::min(backoff_us * 2, 20000);

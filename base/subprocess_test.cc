@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/interrupt.h"
+
 namespace torn {
 namespace {
 
@@ -50,14 +52,41 @@ TEST(Run, RealSignalIsReported) {
   EXPECT_EQ(r->status.signal, SIGSEGV);
 }
 
-// A child ended by SIGTERM, SIGINT or SIGHUP was stopped from outside (Slurm at a time limit signals
-// every process of the job): an interruption, not a crash of the child to be judged.
-TEST(Run, TerminationSignalsAreInterruptionsNotCrashes) {
+// Termination signals sent to a child from outside (Slurm at a time limit signals every process of
+// the job) are blocked: e2fsck would catch them and exit 8 or 32, a status that reads like a verdict.
+TEST(Run, ChildrenDoNotActOnTerminationSignalsFromOutside) {
+  auto r = RunChild({.argv = {"sh", "-c", "kill -TERM $$; kill -INT $$; kill -HUP $$; exit 3"},
+                     .timeout = std::chrono::seconds(10)});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status.how, ExitStatus::How::kExited) << r->status.describe();
+  EXPECT_EQ(r->status.code, 3);
+}
+
+// A child that unblocks them (a shell does when it forks) and dies of one was stopped from outside:
+// an interruption, not a crash of the child to be judged.
+TEST(Run, DeathByTerminationSignalIsAnInterruptionNotACrash) {
   for (const char* sig : {"TERM", "INT", "HUP"}) {
-    auto r = RunChild({.argv = {"sh", "-c", std::string("kill -") + sig + " $$"}});
+    std::string script = std::string("use POSIX; sigprocmask(SIG_UNBLOCK, POSIX::SigSet->new(SIG") +
+                         sig + ")); kill '" + sig + "', $$; sleep 5; exit 3";
+    auto r = RunChild({.argv = {"perl", "-e", script}, .timeout = std::chrono::seconds(10)});
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->status.how, ExitStatus::How::kInterrupted) << sig << ": " << r->status.describe();
   }
+}
+
+// Whatever a child's status, once torn itself was interrupted it is an interruption: the child may
+// have been cancelled by the same signal (e2fsck -E journal_only exits 8, "operational error").
+// In a death test, so that the interrupt flag stays in a process of its own.
+TEST(RunDeathTest, AnExitAfterTornWasInterruptedIsAnInterruption) {
+  EXPECT_EXIT(
+      {
+        InstallInterruptHandlers();
+        auto r = RunChild({.argv = {"sh", "-c", "kill -TERM $PPID; exit 8"},
+                           .timeout = std::chrono::seconds(10)});
+        bool ok = r.ok() && r->status.how == ExitStatus::How::kInterrupted && Interrupted();
+        std::_Exit(ok ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST(Run, TimeoutKillsTheWholeProcessGroup) {
