@@ -74,8 +74,8 @@ Status JudgeMember(Context& c, StateImage& image, const classes::ClassKey& key,
     }
   }
   if (mine) {
-    std::optional<TempFile> vm_copy;
-    auto judged = JudgeImage(c, image, applies, rec.state_id, vm_copy);
+    std::optional<VmRequest> vm;
+    auto judged = JudgeImage(c, image, applies, rec.state_id, vm);
     // Whatever the oracles did, the image goes back to the state's bytes before the next move.
     Status restored = image.Restore();
     if (judged.ok() && !restored.ok()) judged = restored.with_context(fmt::format("state {}", rec.state_id));
@@ -89,16 +89,21 @@ Status JudgeMember(Context& c, StateImage& image, const classes::ClassKey& key,
     std::lock_guard lock(c.mu);
     cls->verdicts = std::move(judged).value();
     cls->done = true;
-    cls->mount_pending = vm_copy.has_value();
+    cls->mount_pending = vm.has_value();
     c.cv_class.notify_all();
     ++c.distinct;
-    if (vm_copy) {
-      c.vm_mount->Add(std::move(*vm_copy), [&c, cls](Verdict v) {
-        Sign(v);
+    if (vm) {
+      auto replay = vm->replay;
+      auto after = replay ? oracles::JudgeAfterKernel(*replay) : nullptr;
+      auto done = [&c, cls, keep_mount = vm->keep_mount, replay](Verdict mount, std::vector<Verdict> after) {
+        std::vector<Verdict> vs;
+        if (replay) vs = oracles::KernelReplayVerdicts(mount, std::move(after), *replay);
+        if (keep_mount) vs.push_back(std::move(mount));
+        for (Verdict& v : vs) Sign(v);
         std::vector<std::pair<std::shared_ptr<PendingGroup>, size_t>> parked;
         {
           std::lock_guard lock(c.mu);
-          cls->verdicts.push_back(v);
+          for (Verdict& v : vs) cls->verdicts.push_back(std::move(v));
           cls->mount_pending = false;
           parked.swap(cls->parked);
         }
@@ -112,7 +117,8 @@ Status JudgeMember(Context& c, StateImage& image, const classes::ClassKey& key,
           if (last) TORN_RETURN_IF_ERROR(FinishGroup(c, *g));
         }
         return Status::Ok();
-      });
+      };
+      c.vm_mount->Add(std::move(vm->copy), std::move(done), std::move(after));
     }
   } else {
     rec.reused_from = cls->owner;

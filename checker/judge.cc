@@ -6,6 +6,8 @@
 //            a mount on this machine;
 //   fsck     e2fsck -E journal_only -y with an undo file (the image is put back from it), then -fn;
 //   data     the data oracle on the image as journal replay left it.
+// A state of a fast_commit file system that needs recovery gets the kernel's replay instead of
+// e2fsck's for fsck and data (oracles/kernel_replay.h), on the mount oracle's path.
 // Without classes, images that are the same after journal replay (their digest as e2fsck left them,
 // from the undo record) share e2fsck -fn's and the data oracle's verdicts; with classes that is
 // already the class's job (the class key is computed from the recovered image).
@@ -22,21 +24,30 @@ using oracles::Oracle;
 using oracles::Verdict;
 
 Result<std::vector<Verdict>> JudgeImage(Context& c, StateImage& image, const oracles::DataPlan::Applies& applies,
-                                        uint64_t state, std::optional<TempFile>& vm_copy) {
+                                        uint64_t state, std::optional<VmRequest>& vm) {
   std::vector<Verdict> out;
   const bool fsck = c.setup->Has(Oracle::kFsck), data = c.setup->Has(Oracle::kData),
              mount = c.setup->Has(Oracle::kMount);
-  if (mount && c.vm_mount) {
+  std::optional<oracles::KernelReplayJudge> by_kernel;
+  if ((fsck || data) && c.options->kernel_replays_fast_commits && oracles::FastCommitRecoveryPending(image.path()))
+    by_kernel = oracles::KernelReplayJudge{fsck, data, c.options->fsck, applies};
+  if ((mount || by_kernel) && c.vm_mount) {
     // The kernel replays the journal itself: it gets the image as it was before e2fsck touched it, a
     // copy that waits for its batch in the lab VM.
     TORN_ASSIGN_OR_RETURN(TempFile copy, TempFile::Create("torn-mount-", image.dir()));
     TORN_RETURN_IF_ERROR(image.CopyTo(copy.fd()).with_context(copy.path()));
-    vm_copy.emplace(std::move(copy));
-  } else if (mount) {
-    TORN_ASSIGN_OR_RETURN(Verdict v, oracles::CheckMount(image.path(), image.dir(), c.options->fsck));
-    out.push_back(std::move(v));
+    vm.emplace(VmRequest{std::move(copy), mount, by_kernel});
+  } else if (mount || by_kernel) {
+    std::vector<Verdict> after;
+    TORN_ASSIGN_OR_RETURN(Verdict v, oracles::CheckMount(image.path(), image.dir(), c.options->fsck,
+                                                         std::chrono::seconds(60),
+                                                         by_kernel ? oracles::JudgeAfterKernel(*by_kernel) : nullptr, &after));
+    if (by_kernel) {
+      for (Verdict& r : oracles::KernelReplayVerdicts(v, std::move(after), *by_kernel)) out.push_back(std::move(r));
+    }
+    if (mount) out.push_back(std::move(v));
   }
-  if (fsck || data) {
+  if ((fsck || data) && !by_kernel) {
     oracles::FsckOptions fo = c.options->fsck;
     fo.undo_file = image.undo_path();
     TORN_ASSIGN_OR_RETURN(Verdict replay, oracles::ReplayJournal(image.path(), fo));

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/hash.h"
+#include "classes/unit_proof.h"
 #include "oracles/durable.h"
 #include "triage/signature.h"
 
@@ -81,7 +82,11 @@ CheckResult StartResult(const CheckOptions& o, const Setup& setup, const models:
   r.from_mark_default = setup.from_mark_default;
   r.notes = setup.notes;
   r.reduced = reducer != nullptr;
-  if (reducer) r.reductions = ReductionLines(reducer->summary());
+  if (reducer) {
+    r.reductions = ReductionLines(reducer->summary());
+    for (const auto& [segment, units] : reducer->summary().window_units)
+      for (const auto& [kind, n] : units) r.window_units[segment][std::string(classes::UnitKindName(kind))] = n;
+  }
   // A shard generates its share of the groups, in every window (a window's ids are consecutive).
   r.shard = o.shard.whole() ? "" : o.shard.str();
   r.generated = o.shard.Share(0, cov.generated);
@@ -110,6 +115,7 @@ Status Resume(Context& c, store::Store& db, CheckResult& result, std::set<uint64
                         {"expect", s.expect_path},
                         {"digest", "models::ImageDigest"},  // stored digests are this function's
                         {"host_mount", c.options->host_mount},
+                        {"fast_commit_replay", c.options->kernel_replays_fast_commits ? "kernel" : "e2fsck"},
                         {"dedupe", c.options->dedupe},
                         {"classes", c.reducer ? "torn class v1" : ""}};  // class_key.cc's key version
   // A shard is a run of its own (it resumes only itself); a whole check's key has no "shard", so it is

@@ -120,7 +120,10 @@ Result<CheckResult> RunCheck(const CheckOptions& o, const std::function<void(con
   }
 
   // Stages 2 and 3: workers, a progress ticker, and the producer on this thread.
-  if (setup.Has(Oracle::kMount) && !o.host_mount)
+  // The lab VM also replays fast commits for fsck and data (judge.cc); it boots only once a state
+  // needs it.
+  const bool kernel_replay = o.kernel_replays_fast_commits && (setup.Has(Oracle::kFsck) || setup.Has(Oracle::kData));
+  if ((setup.Has(Oracle::kMount) || kernel_replay) && !o.host_mount)
     c.vm_mount = std::make_unique<oracles::MountBatcher>(o.vm_mount, o.mount_batch, [&c](const Status& st) { c.Fail(st); });
   int jobs = std::max(1, o.jobs);
   std::vector<std::thread> workers;

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -58,6 +59,10 @@ struct CheckOptions {
   std::optional<std::chrono::milliseconds> time_budget;
   std::string db;                         // SQLite file; empty: results only in memory
   bool host_mount = false;
+  // States of a fast_commit file system that need recovery get the kernel's journal replay for the
+  // fsck and data oracles (oracles/kernel_replay.h: in the lab VM, or here with host_mount); off
+  // (--fast-commit-replay e2fsck): e2fsck's, which fails legal states (docs/fuzz.md).
+  bool kernel_replays_fast_commits = true;
   // The mount oracle in the lab VM (without host_mount): the kernel, time limits, images per boot.
   oracles::VmMountOptions vm_mount;
   size_t mount_batch = 64;  // images judged per batch (a boot, or more when the guest dies)
@@ -144,6 +149,10 @@ struct CheckResult {
   bool reduced = false;            // classes were on
   std::vector<std::string> reductions;  // which reductions applied, one line each
   std::vector<WindowCoverage> windows;  // per window, in log order
+  // With classes, per window offered to the reduction (segment index): its writes by the rule that
+  // fixed them ("replayed", "journal-tail", ..., "free": classes/unit_proof.h). Not stored: the
+  // block-role pattern the workload fuzzer feeds back (fuzz/workload_campaign.h).
+  std::map<size_t, std::map<std::string, uint64_t>> window_units;
   uint64_t distinct_images = 0;   // images judged by the image oracles (not reused)
   uint64_t mount_boots = 0;        // lab VM boots of the mount oracle
   uint64_t reused_after_replay = 0;  // of those, images whose -fn and data verdicts were reused

@@ -22,6 +22,7 @@
 #include "classes/class_key.h"
 #include "classes/reducer.h"
 #include "models/model.h"
+#include "oracles/kernel_replay.h"
 #include "oracles/mount_batch.h"
 #include "store/store.h"
 
@@ -78,8 +79,8 @@ struct Context {
   models::BigCount lost_states = 0;     // states given up by members whose class proof failed too often
   std::vector<std::string> lost_notes;
 
-  // The mount oracle in the lab VM (not --host-mount). Last, so it is destroyed first: its thread
-  // uses the members above.
+  // The mount oracle and the kernel's replay of fast commits in the lab VM (not --host-mount). Last,
+  // so it is destroyed first: its thread uses the members above.
   std::unique_ptr<oracles::MountBatcher> vm_mount;
 
   void Fail(const Status& st) {
@@ -93,10 +94,18 @@ struct Context {
 // group.cc: judges one group (its members, their classes, their verdicts) and stores it.
 Status JudgeGroup(Context& c, StateImage* image, const models::CrashState& group);
 
-// judge.cc: the image oracles on the image as it is now (the caller restores it afterwards). With
-// the mount oracle in the lab VM, `vm_copy` receives a copy of the image for its batch.
+// What a state's image leaves for the lab VM: a copy, whose mount verdict is kept when the mount
+// oracle was asked for, and the fsck and data verdicts to give after the kernel's journal replay.
+struct VmRequest {
+  TempFile copy;
+  bool keep_mount = false;
+  std::optional<oracles::KernelReplayJudge> replay;
+};
+
+// judge.cc: the image oracles on the image as it is now (the caller restores it afterwards). What
+// the lab VM is to judge (the mount oracle, the kernel's replay of fast commits) goes to `vm`.
 Result<std::vector<oracles::Verdict>> JudgeImage(Context& c, StateImage& image, const oracles::DataPlan::Applies& applies,
-                                                 uint64_t state, std::optional<TempFile>& vm_copy);
+                                                 uint64_t state, std::optional<VmRequest>& vm);
 // judge.cc: stores a group whose verdicts are all in, and counts it.
 Status FinishGroup(Context& c, PendingGroup& group);
 

@@ -77,6 +77,7 @@ Result<std::vector<uint8_t>> Reducer::Fix(const models::Segment& seg, std::span<
   for (size_t u = 0; u < units.size(); ++u) {
     fixed[u] = proofs[u].kind != UnitKind::kFree;
     ++summary_.units[proofs[u].kind];
+    ++summary_.window_units[seg.index][proofs[u].kind];
     if (!fixed[u])
       summary_.free.push_back(fmt::format("window {}: entry {}{}: {}", seg.index, units[u].entry,
                                           units[u].count == log_.entry(units[u].entry).nr_sectors

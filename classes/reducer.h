@@ -42,6 +42,7 @@ struct ReducerOptions {
 struct ReductionSummary {
   uint64_t windows = 0, reduced_windows = 0;  // offered; with at least one unit fixed
   std::map<UnitKind, uint64_t> units;          // units by how they were fixed (kFree: not fixed)
+  std::map<size_t, std::map<UnitKind, uint64_t>> window_units;  // the same per window (segment index)
   std::vector<std::string> not_reduced;        // one line per window that could not be reduced at all
   std::vector<std::string> free;               // one line per unit not fixed: its entry and why
 };

@@ -17,6 +17,7 @@ Result<triage::Triage> TriageCheck(const checker::CheckOptions& o, const checker
   to.run_id = r.run_id;
   to.judge.fsck = o.fsck;
   to.judge.host_mount = o.host_mount;
+  to.judge.kernel_replays_fast_commits = o.kernel_replays_fast_commits;
   to.judge.vm_mount = o.vm_mount;
   to.judge.scratch_dir = o.scratch_dir;
   to.on_progress = [](std::string_view s) { fmt::print(stderr, "torn: {}\n", s); };

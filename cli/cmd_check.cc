@@ -51,6 +51,8 @@ int RunCheck(std::vector<std::string> args) {
       "it: fsck (e2fsck journal replay, then e2fsck -fn), data (files that must survive, from the\n"
       "manifests), ordering (jbd2's write-ahead rules on the trace), mount (the kernel's journal\n"
       "replay, in the lab VM, many images per boot; --host-mount: on this machine's kernel).\n"
+      "On a fast_commit file system, fsck and data judge what the kernel's journal replay left (the\n"
+      "mount oracle's way), not e2fsck's, which fails legal states (--fast-commit-replay).\n"
       "Classes: states that provably end in the same file system share their verdicts. torn replays\n"
       "each state's journal in process (as e2fsck -E journal_only does) and keys it by what e2fsck and\n"
       "the kernel read of the result (its metadata; not file data, free blocks or the emptied\n"
@@ -88,6 +90,12 @@ int RunCheck(std::vector<std::string> args) {
   app.add_flag("--host-mount", o.host_mount,
                "run the mount oracle on this machine's kernel (root; a corrupt image can crash it) instead "
                "of in the lab VM");
+  std::string fc_replay = "kernel";
+  app.add_option("--fast-commit-replay", fc_replay,
+                 "who replays the journal of a fast_commit file system for fsck and data: kernel (default; "
+                 "the mount oracle's path: the lab VM, or --host-mount) or e2fsck (e2fsprogs 1.47.0 fails "
+                 "legal states: docs/fuzz.md)")
+      ->check(CLI::IsMember({"kernel", "e2fsck"}));
   app.add_option("--kernel", o.vm_mount.kernel_image,
                  "the lab VM's kernel for the mount oracle (default: Debian's linux-image-amd64, cached)");
   app.add_option("--modules", o.vm_mount.modules_dir, "that kernel's lib/modules/<release> directory");
@@ -146,6 +154,7 @@ int RunCheck(std::vector<std::string> args) {
       "      e2fsck -E journal_only -y state.img; e2fsck -fn state.img\n"
       "A torn-sector state adds --torn ENTRY:SECTORS (see torn replay --help).");
   if (int rc = ParseArgs(app, std::move(args)); rc >= 0) return rc;
+  o.kernel_replays_fast_commits = fc_replay == "kernel";
 
   o.dedupe = !no_dedupe;
   o.classes = !no_classes && !no_dedupe;

@@ -148,6 +148,11 @@ int RunExplain(std::vector<std::string> args) {
   app.add_flag("--no-classes", no_classes, "without --db: the check ran with --no-classes");
   app.add_flag("--host-mount", host_mount,
                "the mount oracle on this machine's kernel (root; a corrupt image can crash it) instead of the lab VM");
+  std::string fc_replay = "kernel";
+  app.add_option("--fast-commit-replay", fc_replay,
+                 "fsck and data on a fast_commit file system: after the kernel's journal replay (default) "
+                 "or e2fsck's, as the check ran")
+      ->check(CLI::IsMember({"kernel", "e2fsck"}));
   app.add_option("--scratch", scratch, "directory for state images (default /dev/shm)");
   app.add_option("--fsck-timeout", fsck_timeout, "seconds per e2fsck run (default 60)");
   app.footer(
@@ -253,6 +258,7 @@ int RunExplain(std::vector<std::string> args) {
   ro.fsck.timeout = std::chrono::milliseconds(static_cast<int64_t>(fsck_timeout * 1000));
   ro.scratch_dir = scratch;
   ro.host_mount = host_mount;
+  ro.kernel_replays_fast_commits = fc_replay == "kernel";
   checker::Violation as_violation;
   as_violation.state = state.id;
   as_violation.crash_point = state.crash_point;

@@ -71,6 +71,7 @@ Result<int> RecoverJournal(OpenFs& ofs, Disk& disk, RecoveryResult& r) {
 Status Emulate(Disk& disk, RecoveryResult& r) {
   TORN_ASSIGN_OR_RETURN(OpenFs first, OpenLikeE2fsck(disk, 0, true));
   r.block_size = first.fs->blocksize;
+  r.fast_commit = ext2fs_has_feature_fast_commit(first.fs->super);
   TORN_ASSIGN_OR_RETURN(JournalCheck check, CheckJournal(first, disk));
   r.journal_map = std::move(check.map);
   r.log_first = uint32_t(check.first);

@@ -67,6 +67,7 @@ struct RecoveryResult {
   std::string why;          // kUnsupported: the reason, naming the block or field
   int error = 0;            // what the passes returned (0, -EFSBADCRC, -EIO, ...), negative errno
   uint32_t block_size = 0;  // the file system's block size
+  bool fast_commit = false;  // the file system has fast_commit: recovery reads the fast-commit area
   // Transactions [start_tid, end_tid) were replayed; end_tid is the first one found not committed.
   uint32_t start_tid = 0, end_tid = 0;
   uint32_t failed_commit = 0;              // j_failed_commit (0: none)

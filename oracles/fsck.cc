@@ -7,6 +7,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -128,18 +129,39 @@ bool StepFailed(const E2fsckExit& e, bool full_check) {
 
 }  // namespace
 
-bool JournalReplayNeedless(const std::string& image) {
+namespace {
+
+// The ext4 super block's feature words at byte 1024, or nothing when it is unreadable or not ext4.
+struct SuperFeatures {
+  uint32_t compat = 0, incompat = 0;
+};
+std::optional<SuperFeatures> ReadSuperFeatures(const std::string& image) {
   auto fd = OpenFile(image, O_RDONLY);
-  if (!fd.ok()) return false;
+  if (!fd.ok()) return std::nullopt;
   std::byte sb[1024];
-  if (!PreadFull(fd->get(), sb, 1024).ok()) return false;
+  if (!PreadFull(fd->get(), sb, 1024).ok()) return std::nullopt;
   auto le = [&](size_t off, int n) {
     uint32_t v = 0;
     for (int i = n - 1; i >= 0; --i) v = (v << 8) | uint8_t(sb[off + i]);
     return v;
   };
-  constexpr uint32_t kIncompatRecover = 0x4;
-  return le(0x38, 2) == 0xEF53 && !(le(0x60, 4) & kIncompatRecover);
+  if (le(0x38, 2) != 0xEF53) return std::nullopt;
+  return SuperFeatures{le(0x5C, 4), le(0x60, 4)};
+}
+
+constexpr uint32_t kIncompatRecover = 0x4;
+constexpr uint32_t kCompatFastCommit = 0x400;
+
+}  // namespace
+
+bool JournalReplayNeedless(const std::string& image) {
+  auto f = ReadSuperFeatures(image);
+  return f && !(f->incompat & kIncompatRecover);
+}
+
+bool FastCommitRecoveryPending(const std::string& image) {
+  auto f = ReadSuperFeatures(image);
+  return f && (f->compat & kCompatFastCommit) && (f->incompat & kIncompatRecover);
 }
 
 Result<Verdict> ReplayJournal(const std::string& image, const FsckOptions& o) {

@@ -68,6 +68,9 @@ struct FsckOptions {
 
 // True when the ext4 super block at byte 1024 is valid and has the RECOVER flag clear.
 bool JournalReplayNeedless(const std::string& image);
+// True when it is valid, has the fast_commit feature and the RECOVER flag set: the journal replay may
+// include a fast-commit replay, which the checker leaves to the kernel (kernel_replay.h).
+bool FastCommitRecoveryPending(const std::string& image);
 
 // Step 1 alone (journal replay; `image` is modified) and step 2 alone (the full check), each a verdict
 // of its own with the same rules as RunFsck. The checker runs them apart to reuse step 2's verdict

@@ -79,6 +79,23 @@ void MakeExt4(const std::string& path) {
   RunTool({"mkfs.ext4", "-q", "-F", path});
 }
 
+// Which states the checker leaves to the kernel's journal replay (kernel_replay.h): fast_commit and
+// RECOVER both set in the super block, as mke2fs and debugfs set them.
+TEST(FastCommitRecoveryPending, NeedsBothTheFeatureAndTheRecoverFlag) {
+  Image plain, fc;
+  MakeExt4(plain.path);
+  MakeExt4(fc.path);
+  RunTool({"tune2fs", "-O", "fast_commit", fc.path});
+  EXPECT_FALSE(FastCommitRecoveryPending(plain.path));
+  EXPECT_FALSE(FastCommitRecoveryPending(fc.path));
+  RunTool({"debugfs", "-w", "-R", "feature needs_recovery", plain.path});
+  RunTool({"debugfs", "-w", "-R", "feature needs_recovery", fc.path});
+  EXPECT_FALSE(FastCommitRecoveryPending(plain.path));
+  EXPECT_TRUE(FastCommitRecoveryPending(fc.path));
+  EXPECT_FALSE(JournalReplayNeedless(fc.path));
+  EXPECT_FALSE(FastCommitRecoveryPending(fc.path + ".missing"));
+}
+
 TEST(FsckOracle, CleanMkfsImagePasses) {
   Image img;
   MakeExt4(img.path);

@@ -20,7 +20,8 @@ Status HostMountAvailable() {
 }
 
 Result<Verdict> CheckMount(const std::string& image, const std::string& scratch_dir, const FsckOptions& fsck,
-                           std::chrono::seconds walk_time) {
+                           std::chrono::seconds walk_time, const AfterKernel& after,
+                           std::vector<Verdict>* after_verdicts) {
   TORN_RETURN_IF_ERROR(HostMountAvailable());
   Verdict v;
   v.oracle = Oracle::kMount;
@@ -75,9 +76,12 @@ Result<Verdict> CheckMount(const std::string& image, const std::string& scratch_
       v.detail = "walking the mounted tree was cut short on this machine: " + walk.cut;
     }
   }
-  FsckOptions after = fsck;
-  after.journal_replay = false;
-  TORN_ASSIGN_OR_RETURN(Verdict f, RunFsck(copy.path(), after));
+  if (after) {
+    TORN_ASSIGN_OR_RETURN(*after_verdicts, after(copy.path()));
+  }
+  FsckOptions full = fsck;
+  full.journal_replay = false;
+  TORN_ASSIGN_OR_RETURN(Verdict f, RunFsck(copy.path(), full));
   v.output += f.output;
   if (!f.ok && v.ok) {
     v.ok = false;

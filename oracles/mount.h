@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "oracles/fsck.h"
+#include "oracles/kernel_replay.h"
 #include "checker/state_image.h"
 #include "oracles/verdict.h"
 
@@ -24,7 +25,10 @@ Status HostMountAvailable();
 
 // Judges the state on the image file `image` (not yet modified by another oracle) on the host kernel;
 // the kernel gets a copy made in `scratch_dir`, so the image itself is not written.
+// With `after` (kernel_replay.h), its verdicts on what the kernel left go to `*after_verdicts`
+// (nothing when the mount failed).
 Result<Verdict> CheckMount(const std::string& image, const std::string& scratch_dir, const FsckOptions& fsck,
-                           std::chrono::seconds walk_time = std::chrono::seconds(60));
+                           std::chrono::seconds walk_time = std::chrono::seconds(60),
+                           const AfterKernel& after = nullptr, std::vector<Verdict>* after_verdicts = nullptr);
 
 }  // namespace torn::oracles

@@ -20,11 +20,11 @@ MountBatcher::~MountBatcher() {
   if (thread_.joinable()) thread_.join();
 }
 
-void MountBatcher::Add(TempFile image, Done done) {
+void MountBatcher::Add(TempFile image, Done done, AfterKernel after) {
   {
     std::lock_guard lock(mu_);
     if (stopped_) return;  // an error stopped the batcher; the run is failing already
-    queue_.push_back({std::move(image), std::move(done)});
+    queue_.push_back({std::move(image), std::move(done), std::move(after)});
   }
   cv_.notify_all();
 }
@@ -64,12 +64,12 @@ void MountBatcher::Loop() {
       }
     }
     std::vector<MountImage> images;
-    for (const Item& it : items) images.push_back({it.image.path()});
+    for (const Item& it : items) images.push_back({it.image.path(), it.after});
     Status st;
     auto r = MountInVm(images, options_);
     if (!r.ok()) {
       st = r.status().with_context("mount oracle in the lab VM");
-    } else if (r->verdicts.size() != items.size()) {
+    } else if (r->verdicts.size() != items.size() || r->after.size() != items.size()) {
       st = Internal("mount oracle in the lab VM: " + std::to_string(r->verdicts.size()) + " verdicts for " +
                     std::to_string(items.size()) + " images");
     } else {
@@ -78,7 +78,7 @@ void MountBatcher::Loop() {
         boots_ += r->boots;
         judged_ += items.size();
       }
-      for (size_t i = 0; i < items.size() && st.ok(); ++i) st = items[i].done(std::move(r->verdicts[i]));
+      for (size_t i = 0; i < items.size() && st.ok(); ++i) st = items[i].done(std::move(r->verdicts[i]), std::move(r->after[i]));
     }
     if (!st.ok()) {
       {

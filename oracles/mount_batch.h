@@ -23,15 +23,17 @@ namespace torn::oracles {
 
 class MountBatcher {
  public:
-  using Done = std::function<Status(Verdict)>;
+  // The mount verdict, and the `after` hook's verdicts (mount_vm.h's VmMountResult::after).
+  using Done = std::function<Status(Verdict mount, std::vector<Verdict> after)>;
 
   MountBatcher(VmMountOptions options, size_t batch, std::function<void(const Status&)> on_error);
   ~MountBatcher();  // stops the thread; what is queued is dropped
   MountBatcher(const MountBatcher&) = delete;
   MountBatcher& operator=(const MountBatcher&) = delete;
 
-  // Queues `image` (a copy of a state's image the batcher now owns and removes once judged).
-  void Add(TempFile image, Done done);
+  // Queues `image` (a copy of a state's image the batcher now owns and removes once judged), with an
+  // optional hook to judge it as the kernel left it (kernel_replay.h).
+  void Add(TempFile image, Done done, AfterKernel after = nullptr);
   // Judges what is queued, then stops. Ok unless a batch or a Done failed.
   Status Close();
 
@@ -42,6 +44,7 @@ class MountBatcher {
   struct Item {
     TempFile image;
     Done done;
+    AfterKernel after;
   };
   void Loop();
 

@@ -93,8 +93,10 @@ std::string ConsoleLine(std::string_view console, std::string_view needle) {
 }
 
 // The verdict on an image the guest finished (mount_vm.h, step 3).
+// With the image's `after` hook, its verdicts on the region as the kernel left it go to `after_out`.
 Result<Verdict> JudgeEnded(const ImageReport& r, int pack, const PackedImage& at, const Lab& lab,
-                           const VmMountOptions& o, const std::string& work) {
+                           const VmMountOptions& o, const std::string& work, const AfterKernel& after,
+                           std::vector<Verdict>& after_out) {
   Verdict v;
   v.oracle = Oracle::kMount;
   v.output = "$ mount -t ext4 -o " + std::string(kVmMountOptions) + " (lab VM, kernel " +
@@ -140,9 +142,12 @@ Result<Verdict> JudgeEnded(const ImageReport& r, int pack, const PackedImage& at
     return ErrnoError("size " + copy.path(), errno);
   TORN_RETURN_IF_ERROR(
       CopyDataRange(pack, at.offset, copy.fd(), 0, at.bytes).with_context("copy out of the pack"));
-  FsckOptions after = o.fsck;
-  after.undo_file.clear();  // the copy is ours: nothing to put back
-  TORN_ASSIGN_OR_RETURN(Verdict f, FullCheck(copy.path(), after));
+  if (after) {
+    TORN_ASSIGN_OR_RETURN(after_out, after(copy.path()));
+  }
+  FsckOptions full = o.fsck;
+  full.undo_file.clear();  // the copy is ours: nothing to put back
+  TORN_ASSIGN_OR_RETURN(Verdict f, FullCheck(copy.path(), full));
   v.output += f.output;
   if (!f.ok && v.ok) {
     v.ok = false;
@@ -261,9 +266,11 @@ Result<VmMountResult> MountInVm(std::span<const MountImage> images, const VmMoun
     for (; done < packed.size() && (*reports)[done].ended; ++done) {
       const std::string& path = images[first + done].path;
       progress("judging " + path);
-      auto v = JudgeEnded((*reports)[done], pack.fd(), packed[done], lab, o, work);
+      std::vector<Verdict> after;
+      auto v = JudgeEnded((*reports)[done], pack.fd(), packed[done], lab, o, work, images[first + done].after, after);
       if (!v.ok()) return v.status().with_context("mount oracle, image " + path);
       result.verdicts.push_back(std::move(v).value());
+      result.after.push_back(std::move(after));
     }
     bool died = run.outcome.outcome == lab::Outcome::kPanicked ||
                 run.outcome.outcome == lab::Outcome::kTimedOut;
@@ -297,6 +304,7 @@ Result<VmMountResult> MountInVm(std::span<const MountImage> images, const VmMoun
     }
     progress("the guest died mounting " + path + "; the images after it get a fresh boot");
     result.verdicts.push_back(JudgeCulprit(culprit, run, o));
+    result.after.emplace_back();
     first += done + 1;
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

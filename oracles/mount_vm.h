@@ -23,7 +23,8 @@
 //      e2fsck runs on the HOST, after the guest is gone, not in the guest: at native speed rather than
 //      under TCG emulation (measured: 0.03 s per image on the host), with the same binary, options, time
 //      limit and exit decoding as the fsck oracle, and a hung e2fsck cannot stall the boot; the kernel
-//      under test is the guest's, e2fsck only judges what it left.
+//      under test is the guest's, e2fsck only judges what it left. An image's `after` hook
+//      (kernel_replay.h: fsck and data after the kernel's replay) runs on that copy too.
 //   4. The image that BEGAN but did not END is the one the guest died on: its verdict is ok=false
 //      with "guest kernel panicked mounting this image (Kernel panic - ...)" / "guest kernel hung
 //      mounting this image" / "the lab VM stopped mounting this image" as the one-line detail, and the
@@ -50,6 +51,7 @@
 
 #include "base/status.h"
 #include "oracles/fsck.h"
+#include "oracles/kernel_replay.h"
 #include "oracles/verdict.h"
 #include "lab/vm.h"
 
@@ -74,10 +76,13 @@ struct VmMountOptions {
 
 struct MountImage {
   std::string path;  // a crash state's image file as built (BEFORE e2fsck touched it); not modified
+  AfterKernel after;  // optional: judges the image as the guest kernel left it (kernel_replay.h)
 };
 
 struct VmMountResult {
   std::vector<Verdict> verdicts;  // one Verdict{Oracle::kMount} per image, in order
+  // Per image, in order: its `after` hook's verdicts (empty without a hook or when nothing mounted).
+  std::vector<std::vector<Verdict>> after;
   unsigned boots = 0;
   double boot_seconds = 0;   // summed over boots: qemu start to the job's start
   double guest_seconds = 0;  // summed over boots: qemu start to exit

@@ -66,6 +66,31 @@ TEST(CheckVm, MountOracleInTheLabVmPassesExt4WithBarriers) {
 }
 
 // Without barriers the guest kernel's journal replay leaves broken file systems, as e2fsck's does.
+// Without the mount oracle, the default oracles on a fast_commit file system: the states with a
+// journal to replay are judged after the lab VM kernel's replay (oracles/kernel_replay.h), since
+// e2fsprogs 1.47.0's fails legal ones (CheckFastCommit in check_test.cc); no mount verdict is stored.
+TEST(CheckVm, FastCommitStatesAreJudgedAfterTheLabVmKernelsJournalReplay) {
+  auto dir = TempDir::Create("torn-check-vm-");
+  std::string db = dir->path() + "/r.db";
+  auto j = CheckJson({"check", Corpus("ext4-fast-commit"), "--budget", "40", "--jobs", "2", "--db", db, "--json"}, 0);
+  EXPECT_TRUE(j["violations"].empty()) << j["violations"].dump(1);
+  EXPECT_GE(j["mount_boots"].get<uint64_t>(), 1u);
+  auto s = store::Store::Open(db);
+  ASSERT_TRUE(s.ok());
+  auto states = s->LoadStates(1);
+  ASSERT_TRUE(states.ok());
+  size_t by_kernel = 0;
+  for (const auto& st : *states)
+    for (const auto& v : st.verdicts) {
+      EXPECT_NE(v.oracle, "mount") << "state " << st.state_id;
+      if (v.oracle == "fsck" && v.output.find("journal replayed by the kernel") != std::string::npos) {
+        ++by_kernel;
+        EXPECT_NE(v.output.find("e2fsck -fn"), std::string::npos) << v.output;
+      }
+    }
+  EXPECT_GT(by_kernel, 0u);
+}
+
 TEST(CheckVm, MountOracleInTheLabVmFailsExt4WithoutBarriers) {
   auto dir = TempDir::Create("torn-check-vm-");
   std::string db = dir->path() + "/r.db";

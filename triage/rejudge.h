@@ -30,6 +30,7 @@
 #include "classes/class_key.h"
 #include "models/model.h"
 #include "oracles/fsck.h"
+#include "oracles/kernel_replay.h"
 #include "oracles/mount_vm.h"
 #include "oracles/verdict.h"
 
@@ -40,6 +41,9 @@ struct RejudgeOptions {
   oracles::FsckOptions fsck;
   bool host_mount = false;             // the mount oracle on this machine's kernel
   oracles::VmMountOptions vm_mount;    // else in the lab VM
+  // fsck and data on states of a fast_commit file system that need recovery: after the kernel's
+  // journal replay (the mount oracle's path), as torn check judges them (oracles/kernel_replay.h).
+  bool kernel_replays_fast_commits = true;
   std::string scratch_dir = "/dev/shm";
 };
 
@@ -77,6 +81,10 @@ class Rejudge {
   // The state on the image, its key and data rule.
   Result<classes::ClassKey> Place(const models::CrashState& state, oracles::DataPlan::Applies& applies);
   Result<oracles::Verdict> JudgeHere(const oracles::DataPlan::Applies& applies);
+  // For the state on the image: what to judge after the kernel's replay, when it needs one.
+  std::optional<oracles::KernelReplayJudge> KernelReplay(const oracles::DataPlan::Applies& applies) const;
+  oracles::Verdict FromKernel(oracles::Verdict mount, std::vector<oracles::Verdict> after,
+                              const std::optional<oracles::KernelReplayJudge>& replay) const;
 
   const checker::Setup* setup_ = nullptr;
   RejudgeOptions options_;
