@@ -35,6 +35,7 @@ Status CheckConfig(Db& db, const CampaignOptions& o, const std::string& path) {
                                              {"max_length", std::to_string(o.max_length)},
                                              {"generator", "ace-1"},
                                              {"mount_every", std::to_string(o.mount_every)},
+                                             {"host_mount", o.host_mount ? "1" : "0"},
                                              {"shard", o.shard.whole() ? "" : o.shard.str()}};
   if (!o.shard.whole()) {
     want["every"] = std::to_string(o.every);
@@ -85,6 +86,7 @@ checker::CheckOptions CampaignCheckOptions(const CampaignOptions& o, const std::
     co.oracles = {oracles::Oracle::kFsck, oracles::Oracle::kData, oracles::Oracle::kOrdering, oracles::Oracle::kMount};
     co.oracles_explicit = true;
   }
+  co.host_mount = o.host_mount;
   co.space.max_states = o.states_per_workload;
   co.time_budget = std::chrono::duration_cast<std::chrono::milliseconds>(o.check_time);
   co.jobs = o.jobs;

@@ -58,6 +58,10 @@ struct CampaignOptions {
   // The mount oracle (the lab VM's kernel mounts the judged states and walks the tree) on a sample:
   // the workloads whose id is a multiple of K (0: none). A boot more for each sampled workload.
   uint64_t mount_every = 50;
+  // The mount oracle, and the kernel's journal replay of fast_commit states (oracles/kernel_replay.h),
+  // on this machine's kernel rather than the lab VM's (--host-mount): much faster for a fast_commit
+  // campaign, whose every state needs it, but judged by another kernel than the one that recorded.
+  bool host_mount = false;
   std::chrono::seconds time_budget{0};  // the whole run (0: none); stops between batches
   checker::Shard shard;           // 1/1: the whole campaign
   int jobs = 1;

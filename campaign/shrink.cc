@@ -74,6 +74,8 @@ std::string MinimalState(const Tried& t, const std::string& signature, const std
   to.image_bytes = setup->image_bytes;
   to.judge.fsck = t.options.fsck;
   to.judge.scratch_dir = t.options.scratch_dir;
+  to.judge.host_mount = t.options.host_mount;
+  to.judge.kernel_replays_fast_commits = t.options.kernel_replays_fast_commits;
   auto tr = triage::RunTriage(only, *setup, to);
   if (!tr.ok()) {
     note = "crash state not minimized: " + tr.status().message();

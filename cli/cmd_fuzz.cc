@@ -186,6 +186,10 @@ int RunFuzz(std::vector<std::string> args) {
   app.add_option("--mount-every", o.mount_every,
                  "the mount oracle (the lab VM's kernel mounts and walks the judged states) on the workloads "
                  "whose id is a multiple of K (default 50; 0: none)");
+  app.add_flag("--host-mount", o.host_mount,
+               "the mount oracle and the kernel's journal replay of fast_commit states on this machine's "
+               "kernel (root; a corrupt image can crash it) instead of the lab VM's: a fast_commit campaign "
+               "needs that replay for nearly every state");
   app.add_option("--check-time", check_time, "seconds of checking per workload at most (default 120)");
   app.add_option("--time", time_budget, "seconds for the whole run; it stops between boots (0: none)");
   app.add_option("--jobs", o.jobs, "parallel judges per check");

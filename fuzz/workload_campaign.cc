@@ -59,18 +59,19 @@ Result<std::vector<std::string>> RecordAndCheck(const std::string& text, const R
                                                 const FeatureSink& feature) {
   TORN_ASSIGN_OR_RETURN(TempDir dir, TempDir::Create("torn-workload-fuzz-", "/tmp"));
   const std::string trace = dir.path() + "/w";
-  campaign::BatchOptions bo;
-  bo.mount_opts = mode.mount_opts;
-  bo.mkfs_opts = mode.mkfs_opts;
-  TORN_ASSIGN_OR_RETURN(campaign::BatchResult rec, campaign::RecordBatch(bo, {{text, trace}}));
+  // The campaign's own options (torn fuzz's), so that a workload is recorded and checked as there.
+  campaign::CampaignOptions o;
+  o.mount_opts = mode.mount_opts;
+  o.mkfs_opts = mode.mkfs_opts;
+  o.states_per_workload = mode.states;
+  o.check_time = std::chrono::seconds(mode.check_seconds);
+  TORN_ASSIGN_OR_RETURN(campaign::BatchResult rec,
+                        campaign::RecordBatch(campaign::CampaignBatchOptions(o), {{text, trace}}));
   const campaign::ItemResult& item = rec.items.at(0);
   if (!item.status.ok()) return item.status.with_context("recording the workload");
   for (const auto& f : item.op_failures) feature(Mix({20, Hash(BlankNumbers(f))}));
 
-  checker::CheckOptions co;
-  co.trace = trace;
-  co.space.max_states = mode.states;
-  co.time_budget = std::chrono::seconds(mode.check_seconds);
+  checker::CheckOptions co = campaign::CampaignCheckOptions(o, trace, /*mount=*/false);
   if (auto setup = checker::Prepare(checker::SetupOptionsOf(co)); setup.ok() && setup->ordering) {
     for (const auto& t : setup->ordering->map().transactions)
       feature(Mix({21, Bucket(t.descriptors.size()), Bucket(t.revokes.size()), Bucket(t.data.size()),
@@ -79,11 +80,16 @@ Result<std::vector<std::string>> RecordAndCheck(const std::string& text, const R
   TORN_ASSIGN_OR_RETURN(checker::CheckResult check, checker::RunCheck(co));
   for (const auto& w : check.windows)
     feature(Mix({22, Bucket(w.fixed), Bucket(w.classes), Bucket(w.generated)}));
+  // A window's block-role pattern: how many of its writes each rule fixed, and how many stayed free.
+  for (const auto& [segment, units] : check.window_units) {
+    std::string pattern;
+    for (const auto& [rule, n] : units) pattern += rule + "=" + std::to_string(Bucket(n)) + " ";
+    feature(Mix({26, Hash(pattern)}));
+  }
   feature(Mix({23, Bucket(std::strtoull(check.classes.c_str(), nullptr, 10))}));
   std::set<std::string> signatures;
   for (const auto& v : check.violations) {
-    std::string sig = std::string(oracles::OracleName(v.oracle)) + ": " +
-                      campaign::CampaignSignature(v.signature.empty() ? v.detail : v.signature);
+    std::string sig = std::string(oracles::OracleName(v.oracle)) + ": " + campaign::FindingSignature(v);
     feature(Mix({24, Hash(sig)}));
     signatures.insert(sig);
     if (v.oracle != oracles::Oracle::kFsck) continue;

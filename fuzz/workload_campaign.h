@@ -7,6 +7,9 @@
 //                             descriptor, revoke and data block counts (bucketed), committed or not
 //   window patterns           per window (a segment between barriers): writes fixed by the reduction,
 //                             classes, groups generated (bucketed)
+//   block-role patterns       per window: its writes by the rule that fixed them (overwritten by
+//                             journal replay, journal tail, unread file data, same bytes) and those
+//                             left free, each count bucketed (checker/run.h, window_units)
 //   e2fsck problems           each line of a failed fsck verdict's output, numbers blanked
 //   signatures, class counts  each violation's campaign signature with its oracle; the class total
 // and each violation's signature is returned: the fuzzer aborts with them so libFuzzer keeps the input.
