@@ -43,6 +43,19 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
+# When this script is killed without running its EXIT trap (ctest's TIMEOUT kills it with SIGKILL), a
+# watchdog stops what it started: the daemons (by their pid files), every process that names $T (a
+# torn check run by hand from here), and $T. Forked twice, so that it is nobody's descendant when
+# ctest kills this script's process tree; it ends on its own once this script is gone.
+( (
+  trap '' TERM INT HUP
+  while kill -0 $$ 2>/dev/null; do sleep 2; done
+  for f in "$T/slurm/slurmd.pid" "$T/slurm/slurmctld.pid" "$T/slurm/munge/munged.pid"; do
+    [ -s "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+  done
+  pkill -9 -f "$T" 2>/dev/null
+  rm -rf "$T"
+) </dev/null >/dev/null 2>&1 & )
 step() { echo "[$((SECONDS - START)) s] $*"; }
 
 TRACE=$SRC/corpus/ext4-nobarrier
