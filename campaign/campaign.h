@@ -62,7 +62,7 @@ struct CampaignOptions {
   // on this machine's kernel rather than the lab VM's (--host-mount): much faster for a fast_commit
   // campaign, whose every state needs it, but judged by another kernel than the one that recorded.
   bool host_mount = false;
-  std::chrono::seconds time_budget{0};  // the whole run (0: none); stops between batches
+  std::chrono::seconds time_budget{0};  // the whole run (0: none); no workload check starts after it
   checker::Shard shard;           // 1/1: the whole campaign
   int jobs = 1;
   std::string kernel_image;

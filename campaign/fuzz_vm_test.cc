@@ -97,6 +97,22 @@ TEST(FuzzVm, DefaultExt4ReportsCoverageWithoutFalseAlarms) {
             << r.json["seconds"] << " s\n";
 }
 
+// --time holds within a batch: no workload is checked once it has run out (one is, per run, so a
+// short budget still makes progress), and the rest is done on resume.
+TEST(FuzzVm, TimeBudgetStopsTheChecksOfABatchAndTheRestResumes) {
+  auto dir = TempDir::Create("torn-fuzz-test-");
+  ASSERT_TRUE(dir.ok());
+  const std::vector<std::string> args = {"--db", dir->path() + "/c.db", "--length", "1", "--workloads", "6",
+                                         "--per-boot", "6", "--mount-every", "0", "--time", "1"};
+  for (int run = 1; run <= 2; ++run) {
+    FuzzRun r = Fuzz(args);
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(r.json["this_run"], 1) << "run " << run;  // the recording alone outlasts 1 s
+    EXPECT_EQ(r.json["done"], run);
+    EXPECT_EQ(r.json["budget_cut"], true);
+  }
+}
+
 TEST(FuzzVm, ResumesAfterKill9) {
   auto dir = TempDir::Create("torn-fuzz-test-");
   ASSERT_TRUE(dir.ok());

@@ -191,7 +191,7 @@ int RunFuzz(std::vector<std::string> args) {
                "kernel (root; a corrupt image can crash it) instead of the lab VM's: a fast_commit campaign "
                "needs that replay for nearly every state");
   app.add_option("--check-time", check_time, "seconds of checking per workload at most (default 120)");
-  app.add_option("--time", time_budget, "seconds for the whole run; it stops between boots (0: none)");
+  app.add_option("--time", time_budget, "seconds for the whole run: no workload is checked after it (at most one --check-time more); the rest is done on resume (0: none)");
   app.add_option("--jobs", o.jobs, "parallel judges per check");
   app.add_option("--kernel", o.kernel_image, "boot this kernel image instead of Debian's");
   app.add_option("--accel", accel, "auto, kvm or tcg");
