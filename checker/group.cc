@@ -94,7 +94,7 @@ Status JudgeMember(Context& c, StateImage& image, const classes::ClassKey& key,
     ++c.distinct;
     if (vm) {
       auto replay = vm->replay;
-      auto after = replay ? oracles::JudgeAfterKernel(*replay) : nullptr;
+      auto hook = replay ? oracles::JudgeAfterKernel(*replay) : nullptr;  // fsck and data after the kernel
       auto done = [&c, cls, keep_mount = vm->keep_mount, replay](Verdict mount, std::vector<Verdict> after) {
         std::vector<Verdict> vs;
         if (replay) vs = oracles::KernelReplayVerdicts(mount, std::move(after), *replay);
@@ -118,7 +118,7 @@ Status JudgeMember(Context& c, StateImage& image, const classes::ClassKey& key,
         }
         return Status::Ok();
       };
-      c.vm_mount->Add(std::move(vm->copy), std::move(done), std::move(after));
+      c.vm_mount->Add(std::move(vm->copy), std::move(done), std::move(hook));
     }
   } else {
     rec.reused_from = cls->owner;
