@@ -30,7 +30,7 @@ Result<std::vector<Verdict>> JudgeImage(Context& c, StateImage& image, const ora
              mount = c.setup->Has(Oracle::kMount);
   std::optional<oracles::KernelReplayJudge> by_kernel;
   if ((fsck || data) && c.options->kernel_replays_fast_commits && oracles::FastCommitRecoveryPending(image.path()))
-    by_kernel = oracles::KernelReplayJudge{fsck, data, c.options->fsck, applies};
+    by_kernel = oracles::KernelReplayJudge{fsck, data, applies};
   if ((mount || by_kernel) && c.vm_mount) {
     // The kernel replays the journal itself: it gets the image as it was before e2fsck touched it, a
     // copy that waits for its batch in the lab VM.

@@ -5,12 +5,11 @@
 namespace torn::oracles {
 
 AfterKernel JudgeAfterKernel(KernelReplayJudge what) {
-  return [what = std::move(what)](const std::string& image) -> Result<std::vector<Verdict>> {
+  return [what = std::move(what)](const std::string& image, const Verdict& full_check) -> Result<std::vector<Verdict>> {
     std::vector<Verdict> out;
     if (what.fsck) {
-      FsckOptions o = what.fsck_options;
-      o.undo_file.clear();  // the mount oracle's copy: nothing to put back
-      TORN_ASSIGN_OR_RETURN(Verdict v, FullCheck(image, o));
+      Verdict v = full_check;
+      v.oracle = Oracle::kFsck;
       v.output = "(journal replayed by the kernel: the file system has fast_commit)\n" + v.output;
       if (!v.ok) v.detail = "after the kernel's journal replay: " + v.detail;
       out.push_back(std::move(v));

@@ -20,22 +20,21 @@
 
 #include "base/status.h"
 #include "oracles/data.h"
-#include "oracles/fsck.h"
 #include "oracles/verdict.h"
 
 namespace torn::oracles {
 
 // What to judge on an image as the kernel left it (mounted and unmounted); called only when the
-// kernel mounted it. The mount oracles call it on their copy before they remove it.
-using AfterKernel = std::function<Result<std::vector<Verdict>>(const std::string& image)>;
+// kernel mounted it. The mount oracles call it on their copy before they remove it, with the
+// `e2fsck -fn` verdict they took of that copy themselves (so that e2fsck runs once).
+using AfterKernel = std::function<Result<std::vector<Verdict>>(const std::string& image, const Verdict& full_check)>;
 
 struct KernelReplayJudge {
   bool fsck = false, data = false;  // which verdicts to give
-  FsckOptions fsck_options;         // for e2fsck -fn
   DataPlan::Applies applies;        // the data oracle's rule for the state (points into the run's plan)
 };
 
-// The hook that gives `what`'s verdicts, fsck first.
+// The hook that gives `what`'s verdicts, fsck first (the mount oracle's e2fsck -fn verdict).
 AfterKernel JudgeAfterKernel(KernelReplayJudge what);
 
 // The fsck and data verdicts of a state judged after the kernel's replay: `after` (from the hook)

@@ -76,12 +76,12 @@ Result<Verdict> CheckMount(const std::string& image, const std::string& scratch_
       v.detail = "walking the mounted tree was cut short on this machine: " + walk.cut;
     }
   }
-  if (after) {
-    TORN_ASSIGN_OR_RETURN(*after_verdicts, after(copy.path()));
-  }
   FsckOptions full = fsck;
   full.journal_replay = false;
   TORN_ASSIGN_OR_RETURN(Verdict f, RunFsck(copy.path(), full));
+  if (after) {
+    TORN_ASSIGN_OR_RETURN(*after_verdicts, after(copy.path(), f));
+  }
   v.output += f.output;
   if (!f.ok && v.ok) {
     v.ok = false;

@@ -142,12 +142,12 @@ Result<Verdict> JudgeEnded(const ImageReport& r, int pack, const PackedImage& at
     return ErrnoError("size " + copy.path(), errno);
   TORN_RETURN_IF_ERROR(
       CopyDataRange(pack, at.offset, copy.fd(), 0, at.bytes).with_context("copy out of the pack"));
-  if (after) {
-    TORN_ASSIGN_OR_RETURN(after_out, after(copy.path()));
-  }
   FsckOptions full = o.fsck;
   full.undo_file.clear();  // the copy is ours: nothing to put back
   TORN_ASSIGN_OR_RETURN(Verdict f, FullCheck(copy.path(), full));
+  if (after) {
+    TORN_ASSIGN_OR_RETURN(after_out, after(copy.path(), f));
+  }
   v.output += f.output;
   if (!f.ok && v.ok) {
     v.ok = false;

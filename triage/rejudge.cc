@@ -51,7 +51,7 @@ std::optional<oracles::KernelReplayJudge> Rejudge::KernelReplay(const oracles::D
   if ((o != Oracle::kFsck && o != Oracle::kData) || !options_.kernel_replays_fast_commits ||
       !oracles::FastCommitRecoveryPending(image_->path()))
     return std::nullopt;
-  return oracles::KernelReplayJudge{o == Oracle::kFsck, o == Oracle::kData, options_.fsck, applies};
+  return oracles::KernelReplayJudge{o == Oracle::kFsck, o == Oracle::kData, applies};
 }
 
 // The verdict asked for, out of what the kernel's mount gave (kernel_replay.h).
